@@ -1,1 +1,82 @@
-export {};
+/**
+ * @sotto/storage-sqlite — the embedded default storage adapter (ARCHITECTURE.md "adapters/*"):
+ * `better-sqlite3` under the server's Kysely storage (packages/server storage/kysely-storage.ts).
+ * This package owns only what is SQLite's: opening the file, the durability pragmas and closing.
+ *
+ * Durability: WAL journal with `synchronous=FULL`, so every committed transaction is on disk before
+ * the commit returns (WAL with NORMAL may lose the last transactions on power loss). The server
+ * batches writes into one transaction per event-loop turn (group commit), so FULL costs one fsync
+ * per batch, not one per message.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { KyselyStorage, migrateToLatest, type StorageDatabase } from '@sotto/server';
+
+export interface SqliteStorageOptions {
+  /** A file path, or ':memory:' for a private in-memory database (tests). */
+  readonly filename: string;
+  /**
+   * `FULL` (default) makes every commit durable. `NORMAL` is offered for throw-away benchmarks
+   * only: an acknowledged message may be lost on power failure.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** Opens (creating if needed) and migrates an SQLite database, returning the storage port. */
+export async function openSqliteStorage(options: SqliteStorageOptions): Promise<KyselyStorage> {
+  const memory = options.filename === ':memory:';
+  if (!memory) mkdirSync(dirname(options.filename), { recursive: true });
+  const database = new Database(options.filename);
+  try {
+    if (!memory) {
+      const mode = database.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`SQLite refused WAL mode (got ${String(mode)})`);
+    }
+    database.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    database.pragma('foreign_keys = ON');
+    // Another process holding the write lock (a backup, the sqlite3 shell) delays, not fails.
+    database.pragma('busy_timeout = 5000');
+    database.pragma('temp_store = MEMORY');
+    // Deleted rows (acknowledged envelopes, erased accounts) are zeroed where that costs no extra
+    // I/O; VACUUM (docs/server.md) scrubs the rest.
+    database.pragma('secure_delete = FAST');
+    const db = new Kysely<StorageDatabase>({
+      dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    });
+    await migrateToLatest(db, 'sqlite');
+    // Kysely's SqliteDriver closes the database on destroy.
+    return new KyselyStorage(db, { flavour: 'sqlite' });
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+}
+
+/** Prepared statements kept per SQL text; hot paths reuse a few dozen distinct statements. */
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than running a small
+ * statement. This wrapper hands Kysely a cached prepared statement for SQL it has seen before
+ * (better-sqlite3 statements are reusable and not shared across threads).
+ */
+function withStatementCache(database: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare: (sql: string) => {
+      let stmt = cache.get(sql);
+      if (stmt === undefined) {
+        stmt = database.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}

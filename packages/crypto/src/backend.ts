@@ -27,13 +27,28 @@ export interface CryptoBackend {
   /** AES-256-CTR; the 16-byte `iv` is the initial counter block (big-endian increment). */
   aes256Ctr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
   /** AES-256-GCM, 12-byte nonce, output `ciphertext ‖ tag(16)`. */
-  aes256GcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  aes256GcmEncrypt(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad?: Uint8Array,
+  ): Uint8Array;
   /** Throws `CryptoError('BAD_TAG')` if the tag does not verify. */
-  aes256GcmDecrypt(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+  aes256GcmDecrypt(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    sealed: Uint8Array,
+    aad?: Uint8Array,
+  ): Uint8Array;
   /** X25519 public key (u-coordinate, 32 bytes) of a 32-byte private key (clamped internally). */
   x25519PublicKey(privateKey: Uint8Array): Uint8Array;
   /** X25519; throws `CryptoError('BAD_DH')` on an all-zero result. */
   x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  /**
+   * RFC 8032 §5.1.5 Ed25519 public key of a 32-byte seed: `encode(clamp(SHA-512(seed)[0..32])·B)`.
+   * XEdDSA signing uses it as a fast fixed-base scalar multiplication (xeddsa.ts).
+   */
+  ed25519PublicKey(seed: Uint8Array): Uint8Array;
   /** Standard Ed25519 verification (RFC 8032, cofactorless) of a 32-byte Edwards public key. */
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   /** Constant-time equality; false for different lengths. */

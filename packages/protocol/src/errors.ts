@@ -15,7 +15,10 @@ export type ProtocolErrorCode =
   | 'SESSION_EXPIRED' // an unacknowledged session older than MAX_UNACKNOWLEDGED_SESSION_AGE
   | 'UNTRUSTED_IDENTITY'
   | 'INVALID_PREKEY_ID' // the PreKey message names a prekey we do not hold
+  | 'INVALID_SIGNED_PREKEY_ID' // ... or a signed prekey we do not hold
   | 'INVALID_KYBER_PREKEY_ID'
+  | 'KYBER_PREKEY_REUSED' // a last-resort Kyber prekey used twice with the same (signed prekey, base key)
+  | 'INVALID_ADDRESS' // a protocol address with an empty name or a device id outside 1..127
   | 'MISSING_KYBER' // a v4 PreKey message without the Kyber fields
   | 'ADDRESS_MISMATCH'
   | 'PQ_RATCHET' // SPQR rejected the message (missing, bad epoch, bad MAC, key jump, reused key)

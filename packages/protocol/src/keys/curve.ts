@@ -3,7 +3,14 @@
  * `0x05 ‖ u(32)`, private keys 32 raw bytes (clamped on use), signatures 64-byte XEdDSA (§4).
  * Private keys never print: `toJSON` and `inspect` show the public half only.
  */
-import { x25519, x25519PublicKey, xeddsaSign, xeddsaVerify, bytesEqual, toHex } from '@sotto/crypto';
+import {
+  x25519,
+  x25519PublicKey,
+  xeddsaSign,
+  xeddsaVerify,
+  bytesEqual,
+  toHex,
+} from '@sotto/crypto';
 import { ProtocolError } from '../errors.js';
 import type { Rng } from '../rng.js';
 
@@ -23,7 +30,8 @@ export class PublicKey {
   }
 
   static fromU(u: Uint8Array): PublicKey {
-    if (u.length !== 32) throw new ProtocolError('INVALID_KEY', 'X25519 public key must be 32 bytes');
+    if (u.length !== 32)
+      throw new ProtocolError('INVALID_KEY', 'X25519 public key must be 32 bytes');
     return new PublicKey(Uint8Array.from(u));
   }
 

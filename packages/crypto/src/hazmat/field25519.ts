@@ -1,0 +1,536 @@
+/**
+ * Arithmetic in GF(2^255 − 19) on 12 limbs held in a Float64Array, for the edwards25519
+ * fixed-base multiplication of XEdDSA signing (signal-wire.md §4; `ed25519-fixed-base.ts`).
+ *
+ * Method. The radix follows ref10 (SUPERCOP's reference Ed25519, `fe.h`; the layout of RFC 8032's
+ * reference code): an element is Σ limb_i · 2^pos_i with pos_i = ⌈21.25·i⌉ = 0, 22, 43, 64, 85,
+ * 107, 128, 149, 170, 192, 213, 234 — widths 22, 21, 21, 21 repeated three times. ref10 uses 10
+ * limbs of 25.5 bits in int64; JavaScript's exact integers stop at 2^53, so the limbs here are
+ * narrower and every product, sum and carry is an exact double. In a product, limb i times limb j
+ * lands at pos_i + pos_j, which is pos_{i+j} or pos_{i+j} + 1 (so a factor 1 or 2), and past
+ * 2^255 it wraps with 2^255 ≡ 19 (a factor 19 or 38). Those factors are written out term by term in
+ * `feMul`/`feSqr`.
+ *
+ * Bounds (checked by `test/hazmat/field25519.test.ts`, which recomputes them exactly):
+ * - An element is *carried* when |limb_i| ≤ 2^(w_i − 1), limb 1 excepted, which may exceed that by
+ *   at most 2^15. `feMul`/`feSqr` return carried elements (rounding to nearest, so limbs are
+ *   signed). Its *scale* is max_i |limb_i| / 2^(w_i − 1), so a carried element has scale ≤ 1.04.
+ * - `feMul(a, b)` is exact when scale(a) · scale(b) ≤ 16 (then every column sum is below 2^52.97
+ *   and every carry below 2^53); `feSqr(a)` when scale(a) ≤ 4. So the inputs may be sums or
+ *   differences of up to three carried elements on one side and four on the other with no
+ *   intermediate carry. `feAdd`/`feSub` do not carry; callers keep within these bounds, and the
+ *   point formulas in `ed25519-fixed-base.ts` note the scale of each input.
+ * - Rounding a column to the nearest multiple of 2^w uses the 1.5·2^52 trick: for |x| < 2^51,
+ *   `(x + 1.5·2^52) − 1.5·2^52` is x rounded to an integer by the FPU (Math.round is ~3× slower
+ *   in V8).
+ *
+ * Timing: no branches or table indices depend on values; floating-point multiply/add of integers
+ * (never subnormal) take data-independent time on current CPUs. JavaScript itself promises nothing
+ * about timing (docs/crypto.md, "What JavaScript cannot promise").
+ *
+ * Left out on purpose: a square root for point decompression beyond what the base-point setup
+ * needs (`fePow22523`), and any BigInt.
+ */
+
+/** A field element: 12 limbs as described above. Always `new Float64Array(FE_LIMBS)`. */
+export type Fe = Float64Array;
+
+export const FE_LIMBS = 12;
+/** Bit position of each limb, and 255 at the end. */
+export const FE_LIMB_POSITIONS: readonly number[] = [
+  0, 22, 43, 64, 85, 107, 128, 149, 170, 192, 213, 234, 255,
+];
+/** Bit width of each limb. */
+export const FE_LIMB_WIDTHS: readonly number[] = FE_LIMB_POSITIONS.slice(1).map(
+  (end, i) => end - FE_LIMB_POSITIONS[i]!,
+);
+
+const TWO_21 = 2 ** 21;
+const TWO_22 = 2 ** 22;
+const INV_2_21 = 2 ** -21;
+const INV_2_22 = 2 ** -22;
+/** Adding and subtracting 1.5·2^52 rounds a double below 2^51 in magnitude to an integer. */
+const ROUND = 1.5 * 2 ** 52;
+
+export function fe(): Fe {
+  return new Float64Array(FE_LIMBS);
+}
+
+/** An element with a small integer value 0 ≤ n < 2^22. */
+export function feFromSmall(n: number): Fe {
+  const o = fe();
+  o[0] = n;
+  return o;
+}
+
+export function feCopy(o: Fe, a: Fe): void {
+  o.set(a);
+}
+
+export function feZero(o: Fe): void {
+  o.fill(0);
+}
+
+export function feOne(o: Fe): void {
+  o.fill(0);
+  o[0] = 1;
+}
+
+/** o = a + b, limb-wise, not carried (the scales add). */
+export function feAdd(o: Fe, a: Fe, b: Fe): void {
+  for (let i = 0; i < FE_LIMBS; i++) o[i] = a[i]! + b[i]!;
+}
+
+/** o = a − b, limb-wise, not carried (the scales add). */
+export function feSub(o: Fe, a: Fe, b: Fe): void {
+  for (let i = 0; i < FE_LIMBS; i++) o[i] = a[i]! - b[i]!;
+}
+
+/** o = −a (same scale). */
+export function feNeg(o: Fe, a: Fe): void {
+  for (let i = 0; i < FE_LIMBS; i++) o[i] = -a[i]!;
+}
+
+/** o = a when `bit` is 1, unchanged when 0, with no branch on `bit` (ref10 `fe_cmov`). */
+export function feCmov(o: Fe, a: Fe, bit: number): void {
+  for (let i = 0; i < FE_LIMBS; i++) o[i] = o[i]! + bit * (a[i]! - o[i]!);
+}
+
+/** Carries an element of scale ≤ 2^29 back to a carried one (o may be a). */
+export function feCarry(o: Fe, a: Fe): void {
+  let t = 0;
+  for (let i = 0; i < FE_LIMBS; i++) {
+    const w = FE_LIMB_WIDTHS[i]!;
+    const v = a[i]! + t;
+    t = v * 2 ** -w + ROUND - ROUND;
+    o[i] = v - t * 2 ** w;
+  }
+  const v0 = o[0]! + 19 * t;
+  t = v0 * INV_2_22 + ROUND - ROUND;
+  o[0] = v0 - t * TWO_22;
+  o[1] = o[1]! + t;
+}
+
+/**
+ * o = a · b (o may alias a or b). Exact when scale(a) · scale(b) ≤ 16; the result is carried.
+ */
+export function feMul(o: Fe, a: Fe, b: Fe): void {
+  const a0 = a[0]!,
+    b0 = b[0]!;
+  const a1 = a[1]!,
+    b1 = b[1]!;
+  const a2 = a[2]!,
+    b2 = b[2]!;
+  const a3 = a[3]!,
+    b3 = b[3]!;
+  const a4 = a[4]!,
+    b4 = b[4]!;
+  const a5 = a[5]!,
+    b5 = b[5]!;
+  const a6 = a[6]!,
+    b6 = b[6]!;
+  const a7 = a[7]!,
+    b7 = b[7]!;
+  const a8 = a[8]!,
+    b8 = b[8]!;
+  const a9 = a[9]!,
+    b9 = b[9]!;
+  const a10 = a[10]!,
+    b10 = b[10]!;
+  const a11 = a[11]!,
+    b11 = b[11]!;
+  let c0 =
+    a0 * b0 +
+    19 * (a4 * b8 + a8 * b4) +
+    38 *
+      (a1 * b11 + a2 * b10 + a3 * b9 + a5 * b7 + a6 * b6 + a7 * b5 + a9 * b3 + a10 * b2 + a11 * b1);
+  let c1 =
+    a0 * b1 +
+    a1 * b0 +
+    19 *
+      (a2 * b11 +
+        a3 * b10 +
+        a4 * b9 +
+        a5 * b8 +
+        a6 * b7 +
+        a7 * b6 +
+        a8 * b5 +
+        a9 * b4 +
+        a10 * b3 +
+        a11 * b2);
+  let c2 =
+    a0 * b2 +
+    a2 * b0 +
+    2 * (a1 * b1) +
+    19 * (a3 * b11 + a4 * b10 + a6 * b8 + a7 * b7 + a8 * b6 + a10 * b4 + a11 * b3) +
+    38 * (a5 * b9 + a9 * b5);
+  let c3 =
+    a0 * b3 +
+    a3 * b0 +
+    2 * (a1 * b2 + a2 * b1) +
+    19 * (a4 * b11 + a7 * b8 + a8 * b7 + a11 * b4) +
+    38 * (a5 * b10 + a6 * b9 + a9 * b6 + a10 * b5);
+  let c4 =
+    a0 * b4 +
+    a4 * b0 +
+    2 * (a1 * b3 + a2 * b2 + a3 * b1) +
+    19 * (a8 * b8) +
+    38 * (a5 * b11 + a6 * b10 + a7 * b9 + a9 * b7 + a10 * b6 + a11 * b5);
+  let c5 =
+    a0 * b5 +
+    a1 * b4 +
+    a2 * b3 +
+    a3 * b2 +
+    a4 * b1 +
+    a5 * b0 +
+    19 * (a6 * b11 + a7 * b10 + a8 * b9 + a9 * b8 + a10 * b7 + a11 * b6);
+  let c6 =
+    a0 * b6 +
+    a2 * b4 +
+    a3 * b3 +
+    a4 * b2 +
+    a6 * b0 +
+    2 * (a1 * b5 + a5 * b1) +
+    19 * (a7 * b11 + a8 * b10 + a10 * b8 + a11 * b7) +
+    38 * (a9 * b9);
+  let c7 =
+    a0 * b7 +
+    a3 * b4 +
+    a4 * b3 +
+    a7 * b0 +
+    2 * (a1 * b6 + a2 * b5 + a5 * b2 + a6 * b1) +
+    19 * (a8 * b11 + a11 * b8) +
+    38 * (a9 * b10 + a10 * b9);
+  let c8 =
+    a0 * b8 +
+    a4 * b4 +
+    a8 * b0 +
+    2 * (a1 * b7 + a2 * b6 + a3 * b5 + a5 * b3 + a6 * b2 + a7 * b1) +
+    38 * (a9 * b11 + a10 * b10 + a11 * b9);
+  let c9 =
+    a0 * b9 +
+    a1 * b8 +
+    a2 * b7 +
+    a3 * b6 +
+    a4 * b5 +
+    a5 * b4 +
+    a6 * b3 +
+    a7 * b2 +
+    a8 * b1 +
+    a9 * b0 +
+    19 * (a10 * b11 + a11 * b10);
+  let c10 =
+    a0 * b10 +
+    a2 * b8 +
+    a3 * b7 +
+    a4 * b6 +
+    a6 * b4 +
+    a7 * b3 +
+    a8 * b2 +
+    a10 * b0 +
+    2 * (a1 * b9 + a5 * b5 + a9 * b1) +
+    19 * (a11 * b11);
+  let c11 =
+    a0 * b11 +
+    a3 * b8 +
+    a4 * b7 +
+    a7 * b4 +
+    a8 * b3 +
+    a11 * b0 +
+    2 * (a1 * b10 + a2 * b9 + a5 * b6 + a6 * b5 + a9 * b2 + a10 * b1);
+  let t: number;
+  t = c0 * INV_2_22 + ROUND - ROUND;
+  c0 -= t * TWO_22;
+  c1 += t;
+  t = c1 * INV_2_21 + ROUND - ROUND;
+  c1 -= t * TWO_21;
+  c2 += t;
+  t = c2 * INV_2_21 + ROUND - ROUND;
+  c2 -= t * TWO_21;
+  c3 += t;
+  t = c3 * INV_2_21 + ROUND - ROUND;
+  c3 -= t * TWO_21;
+  c4 += t;
+  t = c4 * INV_2_22 + ROUND - ROUND;
+  c4 -= t * TWO_22;
+  c5 += t;
+  t = c5 * INV_2_21 + ROUND - ROUND;
+  c5 -= t * TWO_21;
+  c6 += t;
+  t = c6 * INV_2_21 + ROUND - ROUND;
+  c6 -= t * TWO_21;
+  c7 += t;
+  t = c7 * INV_2_21 + ROUND - ROUND;
+  c7 -= t * TWO_21;
+  c8 += t;
+  t = c8 * INV_2_22 + ROUND - ROUND;
+  c8 -= t * TWO_22;
+  c9 += t;
+  t = c9 * INV_2_21 + ROUND - ROUND;
+  c9 -= t * TWO_21;
+  c10 += t;
+  t = c10 * INV_2_21 + ROUND - ROUND;
+  c10 -= t * TWO_21;
+  c11 += t;
+  t = c11 * INV_2_21 + ROUND - ROUND;
+  c11 -= t * TWO_21;
+  c0 += 19 * t;
+  t = c0 * INV_2_22 + ROUND - ROUND;
+  c0 -= t * TWO_22;
+  c1 += t;
+  o[0] = c0;
+  o[1] = c1;
+  o[2] = c2;
+  o[3] = c3;
+  o[4] = c4;
+  o[5] = c5;
+  o[6] = c6;
+  o[7] = c7;
+  o[8] = c8;
+  o[9] = c9;
+  o[10] = c10;
+  o[11] = c11;
+}
+
+/** o = a² (o may alias a). Exact when scale(a) ≤ 4; the result is carried. */
+export function feSqr(o: Fe, a: Fe): void {
+  const a0 = a[0]!;
+  const a1 = a[1]!;
+  const a2 = a[2]!;
+  const a3 = a[3]!;
+  const a4 = a[4]!;
+  const a5 = a[5]!;
+  const a6 = a[6]!;
+  const a7 = a[7]!;
+  const a8 = a[8]!;
+  const a9 = a[9]!;
+  const a10 = a[10]!;
+  const a11 = a[11]!;
+  let c0 = a0 * a0 + 38 * (a4 * a8 + a6 * a6) + 76 * (a1 * a11 + a2 * a10 + a3 * a9 + a5 * a7);
+  let c1 = 2 * (a0 * a1) + 38 * (a2 * a11 + a3 * a10 + a4 * a9 + a5 * a8 + a6 * a7);
+  let c2 =
+    2 * (a0 * a2 + a1 * a1) +
+    19 * (a7 * a7) +
+    38 * (a3 * a11 + a4 * a10 + a6 * a8) +
+    76 * (a5 * a9);
+  let c3 = 2 * (a0 * a3) + 4 * (a1 * a2) + 38 * (a4 * a11 + a7 * a8) + 76 * (a5 * a10 + a6 * a9);
+  let c4 =
+    2 * (a0 * a4 + a2 * a2) + 4 * (a1 * a3) + 19 * (a8 * a8) + 76 * (a5 * a11 + a6 * a10 + a7 * a9);
+  let c5 = 2 * (a0 * a5 + a1 * a4 + a2 * a3) + 38 * (a6 * a11 + a7 * a10 + a8 * a9);
+  let c6 = a3 * a3 + 2 * (a0 * a6 + a2 * a4) + 4 * (a1 * a5) + 38 * (a7 * a11 + a8 * a10 + a9 * a9);
+  let c7 = 2 * (a0 * a7 + a3 * a4) + 4 * (a1 * a6 + a2 * a5) + 38 * (a8 * a11) + 76 * (a9 * a10);
+  let c8 =
+    a4 * a4 +
+    2 * (a0 * a8) +
+    4 * (a1 * a7 + a2 * a6 + a3 * a5) +
+    38 * (a10 * a10) +
+    76 * (a9 * a11);
+  let c9 = 2 * (a0 * a9 + a1 * a8 + a2 * a7 + a3 * a6 + a4 * a5) + 38 * (a10 * a11);
+  let c10 =
+    2 * (a0 * a10 + a2 * a8 + a3 * a7 + a4 * a6 + a5 * a5) + 4 * (a1 * a9) + 19 * (a11 * a11);
+  let c11 = 2 * (a0 * a11 + a3 * a8 + a4 * a7) + 4 * (a1 * a10 + a2 * a9 + a5 * a6);
+  let t: number;
+  t = c0 * INV_2_22 + ROUND - ROUND;
+  c0 -= t * TWO_22;
+  c1 += t;
+  t = c1 * INV_2_21 + ROUND - ROUND;
+  c1 -= t * TWO_21;
+  c2 += t;
+  t = c2 * INV_2_21 + ROUND - ROUND;
+  c2 -= t * TWO_21;
+  c3 += t;
+  t = c3 * INV_2_21 + ROUND - ROUND;
+  c3 -= t * TWO_21;
+  c4 += t;
+  t = c4 * INV_2_22 + ROUND - ROUND;
+  c4 -= t * TWO_22;
+  c5 += t;
+  t = c5 * INV_2_21 + ROUND - ROUND;
+  c5 -= t * TWO_21;
+  c6 += t;
+  t = c6 * INV_2_21 + ROUND - ROUND;
+  c6 -= t * TWO_21;
+  c7 += t;
+  t = c7 * INV_2_21 + ROUND - ROUND;
+  c7 -= t * TWO_21;
+  c8 += t;
+  t = c8 * INV_2_22 + ROUND - ROUND;
+  c8 -= t * TWO_22;
+  c9 += t;
+  t = c9 * INV_2_21 + ROUND - ROUND;
+  c9 -= t * TWO_21;
+  c10 += t;
+  t = c10 * INV_2_21 + ROUND - ROUND;
+  c10 -= t * TWO_21;
+  c11 += t;
+  t = c11 * INV_2_21 + ROUND - ROUND;
+  c11 -= t * TWO_21;
+  c0 += 19 * t;
+  t = c0 * INV_2_22 + ROUND - ROUND;
+  c0 -= t * TWO_22;
+  c1 += t;
+  o[0] = c0;
+  o[1] = c1;
+  o[2] = c2;
+  o[3] = c3;
+  o[4] = c4;
+  o[5] = c5;
+  o[6] = c6;
+  o[7] = c7;
+  o[8] = c8;
+  o[9] = c9;
+  o[10] = c10;
+  o[11] = c11;
+}
+
+/** o = a^(2^n) for n ≥ 1. */
+export function feSqrN(o: Fe, a: Fe, n: number): void {
+  feSqr(o, a);
+  for (let i = 1; i < n; i++) feSqr(o, o);
+}
+
+const t0 = fe();
+const t1 = fe();
+const t2 = fe();
+const t3 = fe();
+
+/**
+ * Shared head of the two exponentiations: returns z^(2^250 − 1) in t3 and z^11 in t0
+ * (ref10's addition chain: 254 squarings, 11 multiplications for the inverse).
+ */
+function pow2250(z: Fe): void {
+  feSqr(t0, z); // z^2
+  feSqrN(t1, t0, 2); // z^8
+  feMul(t1, z, t1); // z^9
+  feMul(t0, t0, t1); // z^11
+  feSqr(t2, t0); // z^22
+  feMul(t1, t1, t2); // z^(2^5 − 1)
+  feSqrN(t2, t1, 5);
+  feMul(t1, t2, t1); // z^(2^10 − 1)
+  feSqrN(t2, t1, 10);
+  feMul(t2, t2, t1); // z^(2^20 − 1)
+  feSqrN(t3, t2, 20);
+  feMul(t2, t3, t2); // z^(2^40 − 1)
+  feSqrN(t2, t2, 10);
+  feMul(t1, t2, t1); // z^(2^50 − 1)
+  feSqrN(t2, t1, 50);
+  feMul(t2, t2, t1); // z^(2^100 − 1)
+  feSqrN(t3, t2, 100);
+  feMul(t2, t3, t2); // z^(2^200 − 1)
+  feSqrN(t2, t2, 50);
+  feMul(t3, t2, t1); // z^(2^250 − 1)
+}
+
+/** o = 1/z = z^(p − 2) (0 for z = 0), by Fermat: a fixed sequence of operations. */
+export function feInvert(o: Fe, z: Fe): void {
+  pow2250(z);
+  feSqrN(t3, t3, 5); // z^(2^255 − 32)
+  feMul(o, t3, t0); // z^(2^255 − 21) = z^(p − 2)
+}
+
+/** o = z^((p − 5)/8) = z^(2^252 − 3), the exponent of RFC 8032 §5.1.3's square root. */
+export function fePow22523(o: Fe, z: Fe): void {
+  pow2250(z);
+  feSqrN(t3, t3, 2); // z^(2^252 − 4)
+  feMul(o, t3, z);
+}
+
+/**
+ * Reads 32 little-endian bytes at `offset` as an element, ignoring bit 255 (RFC 8032 §5.1.3
+ * masks it off; values in [p, 2^255) are accepted unreduced, as in ref10).
+ */
+export function feFromBytes(o: Fe, bytes: Uint8Array, offset = 0): void {
+  for (let i = 0; i < FE_LIMBS; i++) {
+    const pos = FE_LIMB_POSITIONS[i]!;
+    const start = offset + (pos >> 3);
+    // 4 bytes cover the (pos & 7) + 22 ≤ 29 bits this limb needs.
+    let word = 0;
+    for (let j = 3; j >= 0; j--) {
+      const index = start + j;
+      word = word * 256 + (index < offset + 32 ? bytes[index]! : 0);
+    }
+    const width = FE_LIMB_WIDTHS[i]!;
+    o[i] = Math.floor(word / 2 ** (pos & 7)) % 2 ** width;
+  }
+}
+
+/** One pass of floor carries (limbs into [0, 2^w), the top carry folded back times 19). */
+function carryFloor(c: Fe): void {
+  let t = 0;
+  for (let i = 0; i < FE_LIMBS; i++) {
+    const w = FE_LIMB_WIDTHS[i]!;
+    const v = c[i]! + t;
+    t = Math.floor(v * 2 ** -w);
+    c[i] = v - t * 2 ** w;
+  }
+  c[0] = c[0]! + 19 * t;
+}
+
+const canonical = fe();
+
+/**
+ * Writes the canonical 32-byte little-endian encoding of `a` (the value reduced into [0, p), bit
+ * 255 clear) at `offset`. Accepts any element of scale ≤ 16.
+ */
+export function feToBytes(out: Uint8Array, offset: number, a: Fe): void {
+  const c = canonical;
+  c.set(a);
+  // Two floor passes leave every limb in [0, 2^w) and the value in [0, 2^255): the first pass's
+  // top carry is small, so the second can ripple at most once around (see the test for the
+  // extremes).
+  carryFloor(c);
+  carryFloor(c);
+  // q = 1 iff value + 19 ≥ 2^255, i.e. value ≥ p.
+  let q = Math.floor((c[0]! + 19) * INV_2_22);
+  for (let i = 1; i < FE_LIMBS; i++) q = Math.floor((c[i]! + q) * 2 ** -FE_LIMB_WIDTHS[i]!);
+  // value + 19q − 2^255·q: add 19q, carry, and drop the carry out of bit 255.
+  c[0] = c[0]! + 19 * q;
+  let t = 0;
+  for (let i = 0; i < FE_LIMBS; i++) {
+    const w = FE_LIMB_WIDTHS[i]!;
+    const v = c[i]! + t;
+    t = Math.floor(v * 2 ** -w);
+    c[i] = v - t * 2 ** w;
+  }
+  // Pack the limbs into bytes.
+  let acc = 0;
+  let bits = 0;
+  let k = offset;
+  for (let i = 0; i < FE_LIMBS; i++) {
+    acc += c[i]! * 2 ** bits;
+    bits += FE_LIMB_WIDTHS[i]!;
+    while (bits >= 8) {
+      const byte = acc % 256;
+      out[k++] = byte;
+      acc = (acc - byte) / 256;
+      bits -= 8;
+    }
+  }
+  out[k] = acc; // bits 248..254; bit 255 is 0
+  c.fill(0);
+}
+
+const encoded = new Uint8Array(32);
+
+/** The low bit of the canonical value (RFC 8032's "negative" x). */
+export function feIsNegative(a: Fe): number {
+  feToBytes(encoded, 0, a);
+  const bit = encoded[0]! & 1;
+  encoded.fill(0);
+  return bit;
+}
+
+/** 1 if a ≡ 0 (mod p), else 0. */
+export function feIsZero(a: Fe): number {
+  feToBytes(encoded, 0, a);
+  let acc = 0;
+  for (let i = 0; i < 32; i++) acc |= encoded[i]!;
+  encoded.fill(0);
+  return ((acc - 1) >>> 31) & 1;
+}
+
+/** 1 if a ≡ b (mod p), else 0. */
+export function feEqual(a: Fe, b: Fe): number {
+  feSub(t0, a, b);
+  return feIsZero(t0);
+}

@@ -1,0 +1,182 @@
+/**
+ * XEdDSA over Curve25519, libsignal's variant (signal-wire.md §4; libsignal
+ * `rust/core/src/curve/curve25519.rs`): signatures by X25519 keys that verify as Ed25519.
+ *
+ * Sign (k = clamped private key): `a = k mod L`, `A = aB`, a secret nonce r with `R = rB`,
+ * `h = SHA-512(R ‖ A ‖ msg) mod L`, `s = h·a + r mod L`; `sig = R ‖ s` with A's sign bit stored in
+ * the top bit of sig[63]. Unlike the XEdDSA paper, `a` is NOT negated. The nonce derivation
+ * differs from libsignal's on purpose (see `xeddsaSign`).
+ *
+ * Verify: A = the Edwards point of the Montgomery u with `y = (u − 1)/(u + 1)` and the sign bit from
+ * sig[63]; clear that bit; reject `s[31] & 0xE0`; then standard cofactorless Ed25519 verification
+ * (`backend.ed25519Verify`: OpenSSL in Node, noble in browsers). One documented difference from
+ * libsignal: RFC 8032 verifiers require `s < L`, while libsignal reduces s mod L, so a malleated
+ * signature with `L ≤ s < 2^253` is accepted by libsignal and rejected here. libsignal never
+ * produces one.
+ *
+ * Per-key derived values (A and its sign bit for a private key; the Edwards key for a Montgomery
+ * key) are cached in small LRUs, since sender-key chains sign and verify with one key repeatedly.
+ * The private-key cache is keyed by a labelled SHA-256 of the key, never by the key itself.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
+import { activeBackend } from './active-backend.js';
+import { abytes } from './assert.js';
+import { BoundedCache, bytesKey } from './bounded-cache.js';
+import { ed25519FixedBaseMultiply } from './hazmat/ed25519-fixed-base.js';
+
+const Fp = ed25519.Point.Fp;
+/** The group order L = 2^252 + 27742317777372353535851937790883648493. */
+const L = ed25519.Point.Fn.ORDER;
+
+export const XEDDSA_SIGNATURE_LENGTH = 64;
+
+/** Domain separator of the nonce hash: 0xFE ‖ 0xFF×31 (hash_1 of the XEdDSA paper). */
+const NONCE_PREFIX = new Uint8Array(32).fill(0xff);
+NONCE_PREFIX[0] = 0xfe;
+
+/** How many keys' derived values to remember (sender-key chains, identity keys). */
+const KEY_CACHE_SIZE = 128;
+
+interface SigningKey {
+  /** Encoded Edwards public key A = aB (sign bit included). */
+  readonly edwardsPublic: Uint8Array;
+  readonly signBit: number;
+}
+
+const signingKeys = new BoundedCache<SigningKey>(KEY_CACHE_SIZE);
+/** Montgomery u ‖ sign bit -> encoded Edwards key, or null if u has no Edwards point. */
+const verifyingKeys = new BoundedCache<Uint8Array | null>(KEY_CACHE_SIZE);
+
+/** Little-endian bytes (a multiple of 8 long) as an integer. */
+function leToBigInt(bytes: Uint8Array): bigint {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let x = 0n;
+  for (let i = bytes.length - 8; i >= 0; i -= 8) x = (x << 64n) | view.getBigUint64(i, true);
+  return x;
+}
+
+/** Writes 0 ≤ x < 2^256 as 32 little-endian bytes at `offset`. */
+function writeScalar(out: Uint8Array, offset: number, x: bigint): void {
+  const view = new DataView(out.buffer, out.byteOffset + offset, 32);
+  for (let i = 0; i < 32; i += 8, x >>= 64n) view.setBigUint64(i, BigInt.asUintN(64, x), true);
+}
+
+/** Scratch for r's 32-byte encoding, wiped after use. */
+const nonceScalar = new Uint8Array(32);
+
+function clamp(privateKey: Uint8Array): Uint8Array {
+  const k = privateKey.slice();
+  k[0] = k[0]! & 248;
+  k[31] = (k[31]! & 127) | 64;
+  return k;
+}
+
+/** Domain label of the signing-key cache fingerprint. */
+const FINGERPRINT_LABEL = new TextEncoder().encode('Sotto XEdDSA signing-key cache v1');
+
+/**
+ * A = k·B (= (k mod L)·B) and its sign bit for a clamped private key k, cached by a labelled
+ * SHA-256 of the key.
+ */
+function signingKey(k: Uint8Array): SigningKey {
+  const input = new Uint8Array(FINGERPRINT_LABEL.length + 32);
+  input.set(FINGERPRINT_LABEL, 0);
+  input.set(k, FINGERPRINT_LABEL.length);
+  const fingerprint = bytesKey(activeBackend().sha256(input));
+  input.fill(0);
+  let key = signingKeys.get(fingerprint);
+  if (key === undefined) {
+    const edwardsPublic = ed25519FixedBaseMultiply(k);
+    key = { edwardsPublic, signBit: edwardsPublic[31]! & 0x80 };
+    signingKeys.set(fingerprint, key);
+  }
+  return key;
+}
+
+/**
+ * Signs `message` with a 32-byte X25519 private key (clamped here, as libsignal clamps on
+ * deserialize) using 64 bytes of fresh randomness `random64`. Returns the 64-byte signature.
+ *
+ * Exactly signal-wire.md §4 (libsignal's `calculate_signature`), so for the same `random64` the
+ * signature is byte-identical to libsignal's: `r = SHA-512(0xFE ‖ 0xFF×31 ‖ k ‖ msg ‖ Z) mod L`,
+ * `R = r·B`, `h = SHA-512(R ‖ A ‖ msg) mod L`, `s = h·a + r mod L`, `sig = R ‖ s` with A's sign
+ * bit in bit 7 of sig[63]. `r·B` and `A = k·B` use `hazmat/ed25519-fixed-base.ts`; the three
+ * reductions mod L and `h·a + r` are BigInt (not constant-time; docs/crypto.md).
+ */
+export function xeddsaSign(
+  privateKey: Uint8Array,
+  message: Uint8Array,
+  random64: Uint8Array,
+): Uint8Array<ArrayBuffer> {
+  abytes(privateKey, 32, 'privateKey');
+  abytes(message, undefined, 'message');
+  abytes(random64, 64, 'random64');
+  const backend = activeBackend();
+  const k = clamp(privateKey);
+  const key = signingKey(k);
+  const a = leToBigInt(k) % L;
+
+  const nonceHash = backend.sha512Parts([NONCE_PREFIX, k, message, random64]);
+  k.fill(0);
+  const r = leToBigInt(nonceHash) % L;
+  nonceHash.fill(0);
+  writeScalar(nonceScalar, 0, r);
+  const R = ed25519FixedBaseMultiply(nonceScalar);
+  nonceScalar.fill(0);
+
+  const h = leToBigInt(backend.sha512Parts([R, key.edwardsPublic, message])) % L;
+  const s = (h * a + r) % L;
+
+  const signature = new Uint8Array(XEDDSA_SIGNATURE_LENGTH);
+  signature.set(R, 0);
+  writeScalar(signature, 32, s);
+  signature[63] = signature[63]! | key.signBit;
+  return signature;
+}
+
+/**
+ * The Edwards encoding of Montgomery `u` with the given sign bit (0 or 0x80), or null when
+ * u = −1 (no image). Mirrors curve25519-dalek's `MontgomeryPoint::to_edwards`: bit 255 of u is
+ * ignored, y = (u − 1)/(u + 1), and x = 0 keeps sign 0 (its canonical compression).
+ */
+function montgomeryToEdwards(u: Uint8Array, signBit: number): Uint8Array | null {
+  const id = bytesKey(u) + String.fromCharCode(signBit);
+  const cached = verifyingKeys.get(id);
+  if (cached !== undefined) return cached;
+  const uMasked = u.slice();
+  uMasked[31] = uMasked[31]! & 0x7f;
+  const uValue = Fp.create(bytesToNumberLE(uMasked));
+  let result: Uint8Array | null = null;
+  const denominator = Fp.add(uValue, Fp.ONE);
+  if (!Fp.is0(denominator)) {
+    const y = Fp.mul(Fp.sub(uValue, Fp.ONE), Fp.inv(denominator));
+    result = numberToBytesLE(y, 32);
+    // y = −1 means x = 0, whose canonical encoding has sign 0.
+    if (!Fp.eql(y, Fp.neg(Fp.ONE))) result[31] = result[31]! | signBit;
+  }
+  verifyingKeys.set(id, result);
+  return result;
+}
+
+/**
+ * Verifies an XEdDSA signature by a 32-byte X25519 public key (u-coordinate, no 0x05 byte).
+ * Returns false for any invalid or malformed signature; throws only on wrong argument types or
+ * lengths.
+ */
+export function xeddsaVerify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  abytes(publicKey, 32, 'publicKey');
+  abytes(message, undefined, 'message');
+  abytes(signature, XEDDSA_SIGNATURE_LENGTH, 'signature');
+  const edwardsPublic = montgomeryToEdwards(publicKey, signature[63]! & 0x80);
+  if (edwardsPublic === null) return false;
+  const top = signature[63]! & 0x7f;
+  if ((top & 0xe0) !== 0) return false;
+  const ed25519Signature = signature.slice();
+  ed25519Signature[63] = top;
+  return activeBackend().ed25519Verify(edwardsPublic, message, ed25519Signature);
+}

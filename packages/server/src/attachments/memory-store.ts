@@ -1,0 +1,34 @@
+/** Attachment blobs in memory, for tests and throw-away servers. */
+import { Readable } from 'node:stream';
+import type { AttachmentStore } from '../ports/attachment-store.js';
+import { assertBlobId, SizeLimit } from './size-limit.js';
+
+export class MemoryAttachmentStore implements AttachmentStore {
+  private readonly blobs = new Map<string, Buffer>();
+
+  async write(id: string, source: Readable, maxBytes: number): Promise<number> {
+    assertBlobId(id);
+    const limit = new SizeLimit(maxBytes);
+    const chunks: Buffer[] = [];
+    source.on('error', (e) => limit.destroy(e));
+    for await (const chunk of source.pipe(limit)) chunks.push(chunk as Buffer);
+    const blob = Buffer.concat(chunks);
+    this.blobs.set(id, blob);
+    return blob.length;
+  }
+
+  read(id: string): Promise<Readable | undefined> {
+    assertBlobId(id);
+    const blob = this.blobs.get(id);
+    return Promise.resolve(blob === undefined ? undefined : Readable.from([blob]));
+  }
+
+  delete(id: string): Promise<void> {
+    this.blobs.delete(id);
+    return Promise.resolve();
+  }
+
+  get size(): number {
+    return this.blobs.size;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * `createServer`: the relay as one Fastify instance built from its ports. Features are plugins
+ * (routes/*.ts) sharing one ServerContext. Secure by default (ARCHITECTURE.md): strict schemas
+ * (unknown fields rejected, no type coercion), body and frame size limits, a per-IP flood guard on
+ * every route plus durable per-number/per-account limits on sensitive ones, security headers
+ * (HSTS when serving TLS), and errors that name a registry code and nothing else.
+ */
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
+import { ApiError, MAX_ATTACHMENT_BYTES, MAX_FRAME_BYTES } from '@sotto/api';
+import { MemoryFanOut } from '../fan-out/memory-fan-out.js';
+import {
+  DEFAULT_ATTACHMENT_RETENTION_MS,
+  DEFAULT_AUDIT_RETENTION_MS,
+  DEFAULT_MESSAGE_RETENTION_MS,
+  HTTP_REQUESTS_PER_IP_PER_MINUTE,
+  MAX_JSON_BODY_BYTES,
+  MAX_MAILBOX_ENVELOPES,
+  SWEEP_INTERVAL_MS,
+  WS_HEARTBEAT_INTERVAL_MS,
+} from '../limits.js';
+import type { DeviceConnection } from '../messages/device-connection.js';
+import { MessageService } from '../messages/message-service.js';
+import type { AttachmentStore } from '../ports/attachment-store.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { FanOut } from '../ports/fan-out.js';
+import type { SmsSender } from '../ports/sms.js';
+import type { Storage, SweepResult } from '../ports/storage.js';
+import { accountRoutes } from '../routes/accounts.js';
+import { attachmentRoutes } from '../routes/attachments.js';
+import { deviceRoutes } from '../routes/devices.js';
+import { directoryRoutes } from '../routes/directory.js';
+import { keyRoutes } from '../routes/keys.js';
+import { verificationRoutes } from '../routes/verification.js';
+import { websocketRoutes } from '../routes/websocket.js';
+import { ServerSecret } from '../secrets.js';
+import { startSweeper, sweepOnce } from '../sweeper.js';
+import { createContext, type ServerContext, type ServerSettings } from './context.js';
+import { defineRoute } from './route.js';
+
+export interface ServerOptions {
+  readonly storage: Storage;
+  readonly attachments: AttachmentStore;
+  /** `null`: no SMS sender configured; registration answers SMS_UNAVAILABLE. */
+  readonly sms: SmsSender | null;
+  /** At least 32 bytes; HMAC key for codes, tokens and lookup keys. Keep it with the database. */
+  readonly secret: Uint8Array;
+  readonly fanOut?: FanOut;
+  readonly clock?: Clock;
+  /** A pino logger (see logging.ts); none by default. */
+  readonly logger?: FastifyBaseLogger;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Send Strict-Transport-Security (default: when `https` is set or behind a TLS proxy). */
+  readonly hsts?: boolean;
+  /** Trust X-Forwarded-* from this proxy (Fastify `trustProxy`), for client addresses. */
+  readonly trustProxy?: boolean | string;
+  readonly messageRetentionMs?: number;
+  readonly attachmentRetentionMs?: number;
+  readonly auditRetentionMs?: number;
+  readonly maxMailboxEnvelopes?: number;
+  readonly maxAttachmentBytes?: number;
+  /** Extra group-commit gathering window; 0 (default) flushes at the end of each event-loop turn. */
+  readonly groupCommitWindowMs?: number;
+  /** Sweeper period; 0 disables the timer (tests call `sweep()`). */
+  readonly sweepIntervalMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** Per-IP HTTP requests per minute (in-memory flood guard). */
+  readonly httpRequestsPerMinute?: number;
+}
+
+export interface SottoServer {
+  readonly app: FastifyInstance;
+  readonly context: ServerContext;
+  readonly messages: MessageService;
+  /** Open device sockets. */
+  readonly connections: ReadonlySet<DeviceConnection>;
+  /** Runs the sweeper once now. */
+  sweep(): Promise<SweepResult>;
+  /**
+   * Stops accepting work, closes sockets, commits queued writes. The storage, attachment store and
+   * a fan-out passed in are left open for their owner to close.
+   */
+  close(): Promise<void>;
+}
+
+const SILENT = Fastify({ logger: false }).log;
+
+export async function createServer(options: ServerOptions): Promise<SottoServer> {
+  const log = options.logger ?? SILENT;
+  const settings: ServerSettings = {
+    messageRetentionMs: options.messageRetentionMs ?? DEFAULT_MESSAGE_RETENTION_MS,
+    attachmentRetentionMs: options.attachmentRetentionMs ?? DEFAULT_ATTACHMENT_RETENTION_MS,
+    auditRetentionMs: options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS,
+    maxMailboxEnvelopes: options.maxMailboxEnvelopes ?? MAX_MAILBOX_ENVELOPES,
+    maxAttachmentBytes: options.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES,
+  };
+  const ownFanOut = options.fanOut === undefined;
+  const fanOut = options.fanOut ?? new MemoryFanOut();
+  const clock = options.clock ?? systemClock;
+  const ctx = createContext({
+    storage: options.storage,
+    fanOut,
+    sms: options.sms,
+    clock,
+    secret: new ServerSecret(options.secret),
+    attachments: options.attachments,
+    settings,
+    log,
+  });
+  const messages = new MessageService({
+    storage: options.storage,
+    fanOut,
+    clock,
+    maxMailboxEnvelopes: settings.maxMailboxEnvelopes,
+    groupCommitWindowMs: options.groupCommitWindowMs ?? 0,
+  });
+  const connections = new Set<DeviceConnection>();
+
+  const fastifyOptions: FastifyServerOptions & { https?: unknown } = {
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    // Per-request lines are written by our onResponse hook, without URLs or addresses.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    routerOptions: { maxParamLength: 128 },
+    requestIdHeader: false,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
+    ...(options.https === undefined ? {} : { https: { cert: options.https.cert, key: options.https.key } }),
+  };
+  const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
+  app.decorateRequest('device', null);
+
+  await app.register(fastifyHelmet, {
+    hsts:
+      (options.hsts ?? options.https !== undefined)
+        ? { maxAge: 31_536_000, includeSubDomains: true }
+        : false,
+    // A JSON API: nothing here may be framed, sniffed or run as a page.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  });
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: options.httpRequestsPerMinute ?? HTTP_REQUESTS_PER_IP_PER_MINUTE,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, c) =>
+      new ApiError('RATE_LIMITED', undefined, { details: { retryAfterMs: c.ttl } }),
+  });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
+    errorHandler: (err, socket) => {
+      log.warn({ err: { message: err.message } }, 'websocket error');
+      socket.terminate();
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const apiError = toApiError(err);
+    if (apiError.code === 'INTERNAL') {
+      req.log.error({ err: { message: err.message, stack: err.stack } }, 'request failed');
+    }
+    if (apiError.code === 'RATE_LIMITED' && apiError.details !== undefined) {
+      const ms = (apiError.details as { retryAfterMs?: number }).retryAfterMs ?? 1000;
+      void reply.header('retry-after', Math.max(1, Math.ceil(ms / 1000)));
+    }
+    return reply.code(apiError.status).send(apiError.toBody());
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(new ApiError('NOT_FOUND').toBody()));
+  app.addHook('onResponse', (req, reply, done) => {
+    req.log.debug(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+    done();
+  });
+
+  defineRoute(app, ctx, 'health', () => Promise.resolve({ status: 'ok' as const }));
+  verificationRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  directoryRoutes(app, ctx);
+  deviceRoutes(app, ctx);
+  keyRoutes(app, ctx);
+  await app.register(async (scoped) => attachmentRoutes(scoped, ctx));
+  websocketRoutes(app, ctx, messages, connections);
+
+  await app.ready();
+
+  const heartbeatMs = options.heartbeatIntervalMs ?? WS_HEARTBEAT_INTERVAL_MS;
+  const heartbeat = heartbeatMs > 0 ? setInterval(() => connections.forEach((c) => c.heartbeat()), heartbeatMs) : null;
+  heartbeat?.unref();
+  const sweepMs = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
+  const stopSweeper = sweepMs > 0 ? startSweeper(ctx, sweepMs, log) : () => Promise.resolve();
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    context: ctx,
+    messages,
+    connections,
+    sweep: () => sweepOnce(ctx),
+    close() {
+      closing ??= (async () => {
+        if (heartbeat !== null) clearInterval(heartbeat);
+        await stopSweeper();
+        // Closes the listener and every socket (code 1001), waits for in-flight requests.
+        await app.close();
+        await messages.close();
+        if (ownFanOut) await fanOut.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function toApiError(err: FastifyError): ApiError {
+  if (ApiError.is(err)) return err;
+  if (err.validation !== undefined) return new ApiError('INVALID_REQUEST', err.message);
+  switch (err.statusCode) {
+    case 404:
+      return new ApiError('NOT_FOUND');
+    case 413:
+      return new ApiError('PAYLOAD_TOO_LARGE');
+    case 415:
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE');
+    case 429:
+      return new ApiError('RATE_LIMITED', undefined, { details: { retryAfterMs: 1000 } });
+    case 503:
+      return new ApiError('SERVICE_UNAVAILABLE');
+    default:
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+        // Fastify's own 4xx (bad JSON, empty body, bad headers): a clear code, a generic message.
+        return new ApiError('INVALID_REQUEST', err.code === undefined ? undefined : `request refused (${err.code})`);
+      }
+      return new ApiError('INTERNAL');
+  }
+}

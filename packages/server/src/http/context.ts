@@ -1,0 +1,71 @@
+/**
+ * What every route plugin receives: the ports, the server secret, the resolved settings and a few
+ * helpers (rate limiting, audit). Built once by `createServer` (http/app.ts).
+ */
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { ApiError } from '@sotto/api';
+import type { AttachmentStore } from '../ports/attachment-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { FanOut } from '../ports/fan-out.js';
+import type { SmsSender } from '../ports/sms.js';
+import type { AuditEventType, RateLimitPolicy, Storage } from '../ports/storage.js';
+import type { ServerSecret } from '../secrets.js';
+
+export interface ServerSettings {
+  readonly messageRetentionMs: number;
+  readonly attachmentRetentionMs: number;
+  readonly auditRetentionMs: number;
+  readonly maxMailboxEnvelopes: number;
+  readonly maxAttachmentBytes: number;
+}
+
+export interface ServerContext {
+  readonly storage: Storage;
+  readonly fanOut: FanOut;
+  readonly sms: SmsSender | null;
+  readonly clock: Clock;
+  readonly secret: ServerSecret;
+  readonly attachments: AttachmentStore;
+  readonly settings: ServerSettings;
+  readonly log: FastifyBaseLogger;
+  /** Takes one event from a durable bucket; throws RATE_LIMITED (with retryAfterMs) when empty. */
+  limit(bucket: string, policy: RateLimitPolicy): Promise<void>;
+  /** Appends one security event to the hash-chained audit log. */
+  audit(
+    event: AuditEventType,
+    accountId: string | null,
+    deviceId: number | null,
+    details?: Readonly<Record<string, string | number | boolean>>,
+  ): Promise<void>;
+}
+
+export function createContext(
+  parts: Omit<ServerContext, 'limit' | 'audit'>,
+): ServerContext {
+  return {
+    ...parts,
+    async limit(bucket, policy) {
+      const d = await parts.storage.consumeRateLimit(bucket, policy, parts.clock.now());
+      if (!d.allowed) {
+        throw new ApiError('RATE_LIMITED', undefined, { details: { retryAfterMs: d.retryAfterMs } });
+      }
+    },
+    async audit(event, accountId, deviceId, details) {
+      await parts.storage.appendAuditEvents([
+        { at: parts.clock.now(), event, accountId, deviceId, details: details ?? null },
+      ]);
+    },
+  };
+}
+
+/** Rate-limit bucket of the client address. The address itself is never stored: only its HMAC. */
+export function ipBucket(ctx: ServerContext, req: FastifyRequest, purpose: string): string {
+  // `ip` is always set for real sockets; injected upgrades in tests may lack it.
+  const ip = (req.ip as string | undefined) ?? 'unknown';
+  return `ip:${ctx.secret.key('rate-limit', ip).slice(0, 32)}:${purpose}`;
+}
+
+/** Rate-limit bucket of an account; deleted with the account. */
+export function accountBucket(accountId: string, purpose: string): string {
+  return `acct:${accountId}:${purpose}`;
+}

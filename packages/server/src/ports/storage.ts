@@ -1,0 +1,313 @@
+/**
+ * The storage port: everything the relay keeps, as domain operations (not SQL), so the same
+ * conformance suite (`@sotto/server/testing`) runs against every adapter. The Kysely
+ * implementation (storage/kysely-storage.ts) serves SQLite today and PostgreSQL later; an adapter
+ * only supplies the dialect, the driver and its durability tuning.
+ *
+ * Secrets never reach this port in clear: credentials arrive as SHA-256 hashes, verification and
+ * provisioning codes and registration-lock tokens as HMACs under the server secret, and numbers
+ * that are not an account's own (pending codes, rate-limit buckets) as HMAC keys. Every method
+ * that changes several rows does so in one transaction.
+ */
+
+import type { DeviceListProblem } from '../messages/device-list.js';
+
+export interface RegistrationLockRecord {
+  /** HMAC-SHA256 of the 32-byte token under the server secret. */
+  readonly tokenHash: Uint8Array;
+  readonly setAt: number;
+}
+
+export interface AccountRecord {
+  readonly accountId: string;
+  /** E.164; kept because lookup and re-registration need it. Never logged. */
+  readonly number: string;
+  readonly identityKey: Uint8Array;
+  readonly createdAt: number;
+  readonly registrationLock: RegistrationLockRecord | null;
+}
+
+export interface NewDevice {
+  readonly registrationId: number;
+  /** SHA-256 of the 256-bit credential. */
+  readonly credentialHash: Uint8Array;
+  /** Client-encrypted name, opaque to the server. */
+  readonly name: Uint8Array | null;
+  readonly createdAt: number;
+}
+
+export interface DeviceRecord extends NewDevice {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly lastSeenAt: number;
+}
+
+export interface SignedKey {
+  readonly keyId: number;
+  readonly publicKey: Uint8Array;
+  readonly signature: Uint8Array;
+}
+export interface OneTimeKey {
+  readonly keyId: number;
+  readonly publicKey: Uint8Array;
+}
+export interface KeyUpload {
+  readonly signedPreKey?: SignedKey;
+  readonly lastResortKyberPreKey?: SignedKey;
+  readonly preKeys?: readonly OneTimeKey[];
+  readonly kyberPreKeys?: readonly SignedKey[];
+}
+export interface DeviceBundle {
+  readonly deviceId: number;
+  readonly registrationId: number;
+  readonly signedPreKey: SignedKey;
+  /** A one-time EC prekey, removed from the store as it is handed out; absent when none is left. */
+  readonly preKey?: OneTimeKey;
+  /** A one-time Kyber prekey (removed as handed out), or the last-resort one when none is left. */
+  readonly kyberPreKey: SignedKey;
+}
+
+/** One envelope in one device's mailbox. `content` is ciphertext the server cannot read. */
+export interface StoredEnvelope {
+  readonly guid: string;
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly serverTimestamp: number;
+  readonly sourceAccountId: string;
+  readonly sourceDeviceId: number;
+  readonly type: number;
+  readonly content: Uint8Array;
+}
+/** A mailbox entry with its position, for paging through a drain. */
+export interface MailboxEntry extends StoredEnvelope {
+  readonly position: number;
+}
+
+/** An envelope of a send, with the registration id the sender encrypted for. */
+export interface OutgoingEnvelopeRecord extends StoredEnvelope {
+  readonly registrationId: number;
+}
+
+/** One send (one client message id) with an envelope per recipient device. */
+export interface SendRecord {
+  readonly sourceAccountId: string;
+  readonly sourceDeviceId: number;
+  /** base64url of the 16-byte client message id. */
+  readonly clientMessageId: string;
+  readonly serverTimestamp: number;
+  readonly recipientAccountId: string;
+  readonly envelopes: readonly OutgoingEnvelopeRecord[];
+}
+export type SendOutcome =
+  | { readonly status: 'stored' }
+  /** The same (source device, client message id) was stored before; nothing new was stored. */
+  | { readonly status: 'duplicate'; readonly serverTimestamp: number }
+  | { readonly status: 'mailbox-full'; readonly deviceIds: readonly number[] }
+  /** The device-list check (messages/device-list.ts) failed; nothing was stored. */
+  | DeviceListProblem;
+
+export interface MailboxAck {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly guids: readonly string[];
+}
+
+export type VerificationAttempt =
+  /** An attempt was counted and may be checked against this hash. */
+  | { readonly status: 'pending'; readonly codeHash: Uint8Array; readonly attempts: number }
+  | { readonly status: 'expired' }
+  | { readonly status: 'exhausted' };
+
+/** Generic cell rate algorithm: `burst` events at once, then one per `intervalMs`. */
+export interface RateLimitPolicy {
+  readonly burst: number;
+  readonly intervalMs: number;
+}
+export type RateLimitDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly retryAfterMs: number };
+
+export interface AttachmentRecord {
+  readonly attachmentId: string;
+  readonly accountId: string;
+  readonly size: number;
+  readonly createdAt: number;
+}
+
+export type AuditEventType =
+  | 'account-registered'
+  | 'account-reregistered'
+  | 'identity-key-changed'
+  | 'verification-code-failed'
+  | 'registration-lock-failed'
+  | 'registration-lock-set'
+  | 'registration-lock-removed'
+  | 'device-added'
+  | 'device-removed'
+  | 'keys-replaced'
+  | 'account-deleted';
+
+export interface AuditEventInput {
+  readonly at: number;
+  readonly event: AuditEventType;
+  readonly accountId: string | null;
+  readonly deviceId: number | null;
+  /** Small, non-secret facts (counts, kinds). Never numbers, codes, tokens or content. */
+  readonly details: Readonly<Record<string, string | number | boolean>> | null;
+}
+export interface AuditRecord extends AuditEventInput {
+  readonly seq: number;
+  /** SHA-256(previous hash ‖ canonical row), see audit/audit-chain.ts. */
+  readonly hash: Uint8Array;
+}
+/** Where verification starts: seq 0 and 32 zero bytes, or the last pruned row. */
+export interface AuditAnchor {
+  readonly seq: number;
+  readonly hash: Uint8Array;
+}
+
+export interface AccountExportData {
+  readonly account: AccountRecord;
+  readonly devices: readonly (DeviceRecord & {
+    readonly signedPreKey: SignedKey | undefined;
+    readonly lastResortKyberPreKey: SignedKey | undefined;
+    readonly oneTimePreKeys: readonly OneTimeKey[];
+    readonly oneTimeKyberPreKeys: readonly SignedKey[];
+  })[];
+  readonly pendingEnvelopes: readonly (Omit<StoredEnvelope, 'content'> & { readonly size: number })[];
+  readonly sentMessageIds: readonly {
+    readonly deviceId: number;
+    readonly clientMessageId: string;
+    readonly createdAt: number;
+  }[];
+  readonly attachments: readonly AttachmentRecord[];
+  readonly auditEvents: readonly AuditRecord[];
+}
+
+/** Cut-off times for one sweep: rows older than these are deleted. */
+export interface SweepCutoffs {
+  readonly now: number;
+  readonly envelopesBefore: number;
+  readonly sentMessageIdsBefore: number;
+  readonly attachmentsBefore: number;
+  readonly auditBefore: number;
+}
+export interface SweepResult {
+  readonly envelopes: number;
+  readonly sentMessageIds: number;
+  readonly verificationCodes: number;
+  readonly provisioningCodes: number;
+  readonly rateLimits: number;
+  readonly auditRows: number;
+  /** Attachment rows deleted; the caller deletes their blobs. */
+  readonly attachmentIds: readonly string[];
+}
+
+export interface Storage {
+  // accounts
+  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  getAccountByNumber(number: string): Promise<AccountRecord | undefined>;
+  /** Creates the account and its primary (device 1). Throws if the number or id exists. */
+  createAccount(
+    account: { accountId: string; number: string; identityKey: Uint8Array; createdAt: number },
+    primary: NewDevice,
+  ): Promise<void>;
+  /**
+   * Re-registration: removes every device with its keys and mailbox, clears the registration lock,
+   * sets the identity key and adds a new primary (device 1). Returns the removed device ids.
+   */
+  replaceAccountDevices(
+    accountId: string,
+    identityKey: Uint8Array,
+    primary: NewDevice,
+  ): Promise<readonly number[]>;
+  /** Erases the account and everything keyed by it. Returns its attachment ids (blobs to delete). */
+  deleteAccount(accountId: string): Promise<{ readonly attachmentIds: readonly string[] }>;
+  setRegistrationLock(accountId: string, lock: RegistrationLockRecord | null): Promise<void>;
+  exportAccount(accountId: string): Promise<AccountExportData | undefined>;
+
+  // devices
+  getDevices(accountId: string): Promise<readonly DeviceRecord[]>;
+  getDevice(accountId: string, deviceId: number): Promise<DeviceRecord | undefined>;
+  /** Adds a device under the lowest free id in 2..maxDeviceId; `undefined` when `maxDevices` are in use. */
+  addDevice(
+    accountId: string,
+    device: NewDevice,
+    limits: { maxDevices: number; maxDeviceId: number },
+  ): Promise<number | undefined>;
+  /** Removes a linked device with its keys and mailbox. False if there was none. */
+  removeDevice(accountId: string, deviceId: number): Promise<boolean>;
+  touchDevice(accountId: string, deviceId: number, now: number): Promise<void>;
+
+  // verification and provisioning codes
+  /** Stores (replacing any earlier one) the code for a number key, with zero attempts. */
+  putVerificationCode(numberKey: string, codeHash: Uint8Array, expiresAt: number): Promise<void>;
+  /** Counts one attempt atomically; at most `maxAttempts` attempts are ever reported `pending`. */
+  beginVerificationAttempt(
+    numberKey: string,
+    now: number,
+    maxAttempts: number,
+  ): Promise<VerificationAttempt>;
+  deleteVerificationCode(numberKey: string): Promise<void>;
+  putProvisioningCode(codeKey: string, accountId: string, expiresAt: number): Promise<void>;
+  /** Deletes and returns the account of an unexpired code (single use), atomically. */
+  takeProvisioningCode(codeKey: string, now: number): Promise<string | undefined>;
+
+  // rate limits
+  /** Takes one event from the bucket atomically. */
+  consumeRateLimit(bucket: string, policy: RateLimitPolicy, now: number): Promise<RateLimitDecision>;
+  /** Deletes every bucket whose name starts with `prefix` (account erasure). */
+  deleteRateLimits(prefix: string): Promise<void>;
+
+  // keys
+  /**
+   * Stores an upload in one transaction. 'full' (and nothing stored) when the one-time keys of a
+   * kind would exceed `maxOneTimeKeys`.
+   */
+  storeKeys(
+    accountId: string,
+    deviceId: number,
+    upload: KeyUpload,
+    maxOneTimeKeys: number,
+  ): Promise<'ok' | 'full'>;
+  countOneTimeKeys(accountId: string, deviceId: number): Promise<{ ec: number; kyber: number }>;
+  /**
+   * A bundle for the device, consuming one one-time key of each kind atomically: two callers never
+   * receive the same one-time key. `undefined` when the device lacks a signed or last-resort key.
+   */
+  takePreKeyBundle(accountId: string, deviceId: number): Promise<DeviceBundle | undefined>;
+
+  // mailboxes
+  /**
+   * Stores a batch of sends in ONE transaction (group commit) and returns an outcome per send, in
+   * order. For each send, in this order: a known client message id is a duplicate; the envelopes
+   * must match the recipient's devices (checkDeviceList, inside the transaction, so no device
+   * change slips between check and write); a mailbox at `maxMailbox` refuses the send. Refused
+   * sends store nothing.
+   */
+  storeSends(sends: readonly SendRecord[], maxMailbox: number): Promise<readonly SendOutcome[]>;
+  /** Envelopes with position > `afterPosition`, oldest first. */
+  readMailbox(
+    accountId: string,
+    deviceId: number,
+    afterPosition: number,
+    limit: number,
+  ): Promise<readonly MailboxEntry[]>;
+  /** Deletes acknowledged envelopes (one transaction). Returns how many existed. */
+  deleteEnvelopes(acks: readonly MailboxAck[]): Promise<number>;
+  mailboxSize(accountId: string, deviceId: number): Promise<number>;
+
+  // attachments
+  putAttachment(record: AttachmentRecord): Promise<void>;
+  getAttachment(attachmentId: string): Promise<AttachmentRecord | undefined>;
+
+  // audit log
+  /** Appends events in order, each chained to the previous row's hash (one transaction). */
+  appendAuditEvents(events: readonly AuditEventInput[]): Promise<void>;
+  readAuditLog(afterSeq: number, limit: number): Promise<readonly AuditRecord[]>;
+  auditAnchor(): Promise<AuditAnchor>;
+
+  // maintenance
+  sweep(cutoffs: SweepCutoffs): Promise<SweepResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,1130 @@
+/**
+ * The storage port over Kysely (storage/schema.ts). One implementation for every SQL adapter: it
+ * uses only SQL that SQLite (≥ 3.35) and PostgreSQL share — `RETURNING`, `ON CONFLICT`, `CASE`,
+ * correlated subqueries — and no dialect-specific locking. Where PostgreSQL could interleave two
+ * transactions, each write path either uses a single atomic statement (rate limits, code
+ * attempts, one-time key consumption) or first updates a row that serialises the competitors
+ * (`accounts.device_epoch`, `audit_head`).
+ *
+ * Hot paths (storeSends, readMailbox, deleteEnvelopes) batch their statements: one transaction
+ * per group commit, multi-row inserts, one DELETE per device.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { auditRowHash, canonicalDetails } from '../audit/audit-chain.js';
+import type {
+  AccountExportData,
+  AccountRecord,
+  AttachmentRecord,
+  AuditAnchor,
+  AuditEventInput,
+  AuditEventType,
+  AuditRecord,
+  DeviceBundle,
+  DeviceRecord,
+  KeyUpload,
+  MailboxAck,
+  MailboxEntry,
+  NewDevice,
+  OneTimeKey,
+  RateLimitDecision,
+  RateLimitPolicy,
+  RegistrationLockRecord,
+  SendOutcome,
+  SendRecord,
+  SignedKey,
+  Storage,
+  SweepCutoffs,
+  SweepResult,
+  VerificationAttempt,
+} from '../ports/storage.js';
+import { checkDeviceList } from '../messages/device-list.js';
+import { PreparedQuery } from './prepared.js';
+import type { AccountsTable, Database, DevicesTable, SqlFlavour } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per multi-row INSERT: far below SQLite's 32766 bound variables (9 columns per row). */
+const INSERT_CHUNK = 500;
+/** Values per `IN (...)` list. */
+const IN_CHUNK = 500;
+
+export interface KyselyStorageOptions {
+  readonly flavour: SqlFlavour;
+  /** Closes the driver after Kysely is destroyed (the adapter owns the connection). */
+  readonly onClose?: () => void | Promise<void>;
+}
+
+function toAccount(row: AccountsTable): AccountRecord {
+  return {
+    accountId: row.account_id,
+    number: row.number,
+    identityKey: row.identity_key,
+    createdAt: Number(row.created_at),
+    registrationLock:
+      row.reglock_hash === null
+        ? null
+        : { tokenHash: row.reglock_hash, setAt: Number(row.reglock_set_at) },
+  };
+}
+
+function toDevice(row: DevicesTable): DeviceRecord {
+  return {
+    accountId: row.account_id,
+    deviceId: row.device_id,
+    registrationId: row.registration_id,
+    credentialHash: row.credential_hash,
+    name: row.name === null ? null : row.name,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+  };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export class KyselyStorage implements Storage {
+  private hotQueries: ReturnType<typeof hotQueries> | null = null;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly options: KyselyStorageOptions,
+  ) {}
+
+  private hot(): ReturnType<typeof hotQueries> {
+    return (this.hotQueries ??= hotQueries(this.db));
+  }
+
+  // ---- accounts ------------------------------------------------------------------------------
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toAccount(row);
+  }
+
+  async getAccountByNumber(number: string): Promise<AccountRecord | undefined> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toAccount(row);
+  }
+
+  async createAccount(
+    account: { accountId: string; number: string; identityKey: Uint8Array; createdAt: number },
+    primary: NewDevice,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('accounts')
+        .values({
+          account_id: account.accountId,
+          number: account.number,
+          identity_key: account.identityKey,
+          created_at: account.createdAt,
+          reglock_hash: null,
+          reglock_set_at: null,
+          device_epoch: 0,
+        })
+        .execute();
+      await insertDevice(trx, account.accountId, 1, primary);
+    });
+  }
+
+  async replaceAccountDevices(
+    accountId: string,
+    identityKey: Uint8Array,
+    primary: NewDevice,
+  ): Promise<readonly number[]> {
+    return this.db.transaction().execute(async (trx) => {
+      await lockAccount(trx, accountId);
+      const removed = await trx
+        .selectFrom('devices')
+        .select('device_id')
+        .where('account_id', '=', accountId)
+        .execute();
+      await deleteDeviceData(trx, accountId, undefined);
+      await trx.deleteFrom('provisioning_codes').where('account_id', '=', accountId).execute();
+      await trx
+        .updateTable('accounts')
+        .set({ identity_key: identityKey, reglock_hash: null, reglock_set_at: null })
+        .where('account_id', '=', accountId)
+        .execute();
+      await insertDevice(trx, accountId, 1, primary);
+      return removed.map((r) => r.device_id);
+    });
+  }
+
+  async deleteAccount(accountId: string): Promise<{ readonly attachmentIds: readonly string[] }> {
+    return this.db.transaction().execute(async (trx) => {
+      await deleteDeviceData(trx, accountId, undefined);
+      await trx.deleteFrom('sent_messages').where('source_account', '=', accountId).execute();
+      await trx.deleteFrom('provisioning_codes').where('account_id', '=', accountId).execute();
+      const attachments = await trx
+        .deleteFrom('attachments')
+        .where('account_id', '=', accountId)
+        .returning('attachment_id')
+        .execute();
+      await trx.deleteFrom('accounts').where('account_id', '=', accountId).execute();
+      return { attachmentIds: attachments.map((a) => a.attachment_id) };
+    });
+  }
+
+  async setRegistrationLock(accountId: string, lock: RegistrationLockRecord | null): Promise<void> {
+    await this.db
+      .updateTable('accounts')
+      .set({ reglock_hash: lock?.tokenHash ?? null, reglock_set_at: lock?.setAt ?? null })
+      .where('account_id', '=', accountId)
+      .execute();
+  }
+
+  async exportAccount(accountId: string): Promise<AccountExportData | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const accountRow = await trx
+        .selectFrom('accounts')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      if (accountRow === undefined) return undefined;
+      const deviceRows = await trx
+        .selectFrom('devices')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('device_id')
+        .execute();
+      const keyRows = await trx
+        .selectFrom('device_keys')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .execute();
+      const oneTimeRows = await trx
+        .selectFrom('one_time_prekeys')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('key_id')
+        .execute();
+      const devices = deviceRows.map((d) => {
+        const signed = (kind: 'ec-signed' | 'kyber-last-resort'): SignedKey | undefined => {
+          const k = keyRows.find((r) => r.device_id === d.device_id && r.kind === kind);
+          return k === undefined
+            ? undefined
+            : { keyId: Number(k.key_id), publicKey: k.public_key, signature: k.signature };
+        };
+        const mine = oneTimeRows.filter((r) => r.device_id === d.device_id);
+        return {
+          ...toDevice(d),
+          signedPreKey: signed('ec-signed'),
+          lastResortKyberPreKey: signed('kyber-last-resort'),
+          oneTimePreKeys: mine
+            .filter((r) => r.kind === 'ec')
+            .map((r) => ({ keyId: Number(r.key_id), publicKey: r.public_key })),
+          oneTimeKyberPreKeys: mine
+            .filter((r) => r.kind === 'kyber')
+            .map((r) => ({
+              keyId: Number(r.key_id),
+              publicKey: r.public_key,
+              signature: r.signature ?? new Uint8Array(0),
+            })),
+        };
+      });
+      const envelopes = await trx
+        .selectFrom('envelopes')
+        .select([
+          'guid',
+          'account_id',
+          'device_id',
+          'server_timestamp',
+          'source_account',
+          'source_device',
+          'type',
+          // Sizes only: the contents are ciphertext for the account's own devices.
+          (eb) => eb.fn<number>('length', ['content']).as('size'),
+        ])
+        .where('account_id', '=', accountId)
+        .orderBy('position')
+        .execute();
+      const sent = await trx
+        .selectFrom('sent_messages')
+        .select(['source_device', 'client_message_id', 'created_at'])
+        .where('source_account', '=', accountId)
+        .orderBy('created_at')
+        .execute();
+      const attachments = await trx
+        .selectFrom('attachments')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at')
+        .execute();
+      const audit = await trx
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('seq')
+        .execute();
+      return {
+        account: toAccount(accountRow),
+        devices,
+        pendingEnvelopes: envelopes.map((e) => ({
+          guid: e.guid,
+          accountId: e.account_id,
+          deviceId: e.device_id,
+          serverTimestamp: Number(e.server_timestamp),
+          sourceAccountId: e.source_account,
+          sourceDeviceId: e.source_device,
+          type: e.type,
+          size: Number(e.size),
+        })),
+        sentMessageIds: sent.map((s) => ({
+          deviceId: s.source_device,
+          clientMessageId: s.client_message_id,
+          createdAt: Number(s.created_at),
+        })),
+        attachments: attachments.map(toAttachment),
+        auditEvents: audit.map(toAudit),
+      };
+    });
+  }
+
+  // ---- devices -------------------------------------------------------------------------------
+
+  async getDevices(accountId: string): Promise<readonly DeviceRecord[]> {
+    const rows = await this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('device_id')
+      .execute();
+    return rows.map(toDevice);
+  }
+
+  async getDevice(accountId: string, deviceId: number): Promise<DeviceRecord | undefined> {
+    const row = await this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toDevice(row);
+  }
+
+  async addDevice(
+    accountId: string,
+    device: NewDevice,
+    limits: { maxDevices: number; maxDeviceId: number },
+  ): Promise<number | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await lockAccount(trx, accountId))) return undefined;
+      const used = await trx
+        .selectFrom('devices')
+        .select('device_id')
+        .where('account_id', '=', accountId)
+        .execute();
+      if (used.length >= limits.maxDevices) return undefined;
+      const taken = new Set(used.map((u) => u.device_id));
+      for (let id = 2; id <= limits.maxDeviceId; id++) {
+        if (taken.has(id)) continue;
+        await insertDevice(trx, accountId, id, device);
+        return id;
+      }
+      return undefined;
+    });
+  }
+
+  async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await lockAccount(trx, accountId);
+      const n = await deleteDeviceData(trx, accountId, deviceId);
+      return n > 0;
+    });
+  }
+
+  async touchDevice(accountId: string, deviceId: number, now: number): Promise<void> {
+    await this.db
+      .updateTable('devices')
+      .set({ last_seen_at: now })
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .execute();
+  }
+
+  // ---- verification and provisioning codes ---------------------------------------------------
+
+  async putVerificationCode(numberKey: string, codeHash: Uint8Array, expiresAt: number): Promise<void> {
+    await this.db
+      .insertInto('verification_codes')
+      .values({ number_key: numberKey, code_hash: codeHash, expires_at: expiresAt, attempts: 0 })
+      .onConflict((oc) =>
+        oc.column('number_key').doUpdateSet({ code_hash: codeHash, expires_at: expiresAt, attempts: 0 }),
+      )
+      .execute();
+  }
+
+  async beginVerificationAttempt(
+    numberKey: string,
+    now: number,
+    maxAttempts: number,
+  ): Promise<VerificationAttempt> {
+    // One atomic statement: concurrent guesses cannot exceed maxAttempts between them.
+    const row = await this.db
+      .updateTable('verification_codes')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('number_key', '=', numberKey)
+      .where('expires_at', '>', now)
+      .where('attempts', '<', maxAttempts)
+      .returning(['code_hash', 'attempts'])
+      .executeTakeFirst();
+    if (row !== undefined) {
+      return { status: 'pending', codeHash: row.code_hash, attempts: row.attempts };
+    }
+    const existing = await this.db
+      .selectFrom('verification_codes')
+      .select(['expires_at', 'attempts'])
+      .where('number_key', '=', numberKey)
+      .executeTakeFirst();
+    if (existing === undefined || Number(existing.expires_at) <= now) return { status: 'expired' };
+    return { status: 'exhausted' };
+  }
+
+  async deleteVerificationCode(numberKey: string): Promise<void> {
+    await this.db.deleteFrom('verification_codes').where('number_key', '=', numberKey).execute();
+  }
+
+  async putProvisioningCode(codeKey: string, accountId: string, expiresAt: number): Promise<void> {
+    await this.db
+      .insertInto('provisioning_codes')
+      .values({ code_key: codeKey, account_id: accountId, expires_at: expiresAt })
+      .execute();
+  }
+
+  async takeProvisioningCode(codeKey: string, now: number): Promise<string | undefined> {
+    const row = await this.db
+      .deleteFrom('provisioning_codes')
+      .where('code_key', '=', codeKey)
+      .where('expires_at', '>', now)
+      .returning('account_id')
+      .executeTakeFirst();
+    return row?.account_id;
+  }
+
+  // ---- rate limits ---------------------------------------------------------------------------
+
+  async consumeRateLimit(
+    bucket: string,
+    policy: RateLimitPolicy,
+    now: number,
+  ): Promise<RateLimitDecision> {
+    const { burst, intervalMs } = policy;
+    const tolerance = (burst - 1) * intervalMs;
+    // GCRA in single statements, so concurrent callers cannot both take the last event.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const updated = await this.db
+        .updateTable('rate_limits')
+        .set((eb) => ({
+          tat: eb(
+            eb.case().when('tat', '<', now).then(now).else(eb.ref('tat')).end(),
+            '+',
+            intervalMs,
+          ),
+        }))
+        .where('bucket', '=', bucket)
+        .where((eb) =>
+          eb(
+            eb(eb.case().when('tat', '<', now).then(now).else(eb.ref('tat')).end(), '-', now),
+            '<=',
+            tolerance,
+          ),
+        )
+        .returning('tat')
+        .executeTakeFirst();
+      if (updated !== undefined) return { allowed: true };
+      const inserted = await this.db
+        .insertInto('rate_limits')
+        .values({ bucket, tat: now + intervalMs })
+        .onConflict((oc) => oc.column('bucket').doNothing())
+        .returning('tat')
+        .executeTakeFirst();
+      if (inserted !== undefined) return { allowed: true };
+      const row = await this.db
+        .selectFrom('rate_limits')
+        .select('tat')
+        .where('bucket', '=', bucket)
+        .executeTakeFirst();
+      if (row !== undefined) {
+        const retryAfterMs = Math.max(Number(row.tat), now) - now - tolerance;
+        if (retryAfterMs > 0) return { allowed: false, retryAfterMs };
+      }
+      // The bucket changed between statements (another node); try again.
+    }
+    return { allowed: false, retryAfterMs: intervalMs };
+  }
+
+  async deleteRateLimits(prefix: string): Promise<void> {
+    // Prefixes are built by the server from fixed words and UUIDs: no LIKE wildcards inside.
+    await this.db.deleteFrom('rate_limits').where('bucket', 'like', `${prefix}%`).execute();
+  }
+
+  // ---- keys ----------------------------------------------------------------------------------
+
+  async storeKeys(
+    accountId: string,
+    deviceId: number,
+    upload: KeyUpload,
+    maxOneTimeKeys: number,
+  ): Promise<'ok' | 'full'> {
+    return this.db.transaction().execute(async (trx) => {
+      for (const [kind, keys] of [
+        ['ec', upload.preKeys],
+        ['kyber', upload.kyberPreKeys],
+      ] as const) {
+        if (keys === undefined || keys.length === 0) continue;
+        const existing = await trx
+          .selectFrom('one_time_prekeys')
+          .select('key_id')
+          .where('account_id', '=', accountId)
+          .where('device_id', '=', deviceId)
+          .where('kind', '=', kind)
+          .execute();
+        const ids = new Set(existing.map((e) => Number(e.key_id)));
+        for (const k of keys) ids.add(k.keyId);
+        if (ids.size > maxOneTimeKeys) return 'full';
+      }
+      const signed: [DeviceKindSigned, SignedKey | undefined][] = [
+        ['ec-signed', upload.signedPreKey],
+        ['kyber-last-resort', upload.lastResortKyberPreKey],
+      ];
+      for (const [kind, key] of signed) {
+        if (key === undefined) continue;
+        const values = {
+          key_id: key.keyId,
+          public_key: key.publicKey,
+          signature: key.signature,
+        };
+        await trx
+          .insertInto('device_keys')
+          .values({ account_id: accountId, device_id: deviceId, kind, ...values })
+          .onConflict((oc) => oc.columns(['account_id', 'device_id', 'kind']).doUpdateSet(values))
+          .execute();
+      }
+      for (const [kind, keys] of [
+        ['ec', upload.preKeys],
+        ['kyber', upload.kyberPreKeys],
+      ] as const) {
+        if (keys === undefined || keys.length === 0) continue;
+        // The last upload of an id wins, as the ON CONFLICT below would decide row by row.
+        const byId = new Map<number, OneTimeKey | SignedKey>();
+        for (const k of keys) byId.set(k.keyId, k);
+        for (const part of chunks([...byId.values()], INSERT_CHUNK)) {
+          await trx
+            .insertInto('one_time_prekeys')
+            .values(
+              part.map((k) => ({
+                account_id: accountId,
+                device_id: deviceId,
+                kind,
+                key_id: k.keyId,
+                public_key: k.publicKey,
+                signature: 'signature' in k ? k.signature : null,
+              })),
+            )
+            .onConflict((oc) =>
+              oc
+                .columns(['account_id', 'device_id', 'kind', 'key_id'])
+                .doUpdateSet((eb) => ({
+                  public_key: eb.ref('excluded.public_key'),
+                  signature: eb.ref('excluded.signature'),
+                })),
+            )
+            .execute();
+        }
+      }
+      return 'ok';
+    });
+  }
+
+  async countOneTimeKeys(accountId: string, deviceId: number): Promise<{ ec: number; kyber: number }> {
+    const rows = await this.db
+      .selectFrom('one_time_prekeys')
+      .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .groupBy('kind')
+      .execute();
+    let ec = 0;
+    let kyber = 0;
+    for (const r of rows) {
+      if (r.kind === 'ec') ec = Number(r.n);
+      else kyber = Number(r.n);
+    }
+    return { ec, kyber };
+  }
+
+  async takePreKeyBundle(accountId: string, deviceId: number): Promise<DeviceBundle | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const device = await trx
+        .selectFrom('devices')
+        .select('registration_id')
+        .where('account_id', '=', accountId)
+        .where('device_id', '=', deviceId)
+        .executeTakeFirst();
+      if (device === undefined) return undefined;
+      const keys = await trx
+        .selectFrom('device_keys')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('device_id', '=', deviceId)
+        .execute();
+      const signed = keys.find((k) => k.kind === 'ec-signed');
+      const lastResort = keys.find((k) => k.kind === 'kyber-last-resort');
+      if (signed === undefined || lastResort === undefined) return undefined;
+      const ec = await takeOneTimeKey(trx, accountId, deviceId, 'ec');
+      const kyber = await takeOneTimeKey(trx, accountId, deviceId, 'kyber');
+      return {
+        deviceId,
+        registrationId: device.registration_id,
+        signedPreKey: {
+          keyId: Number(signed.key_id),
+          publicKey: signed.public_key,
+          signature: signed.signature,
+        },
+        ...(ec === undefined ? {} : { preKey: { keyId: ec.keyId, publicKey: ec.publicKey } }),
+        kyberPreKey:
+          kyber !== undefined && kyber.signature !== null
+            ? { keyId: kyber.keyId, publicKey: kyber.publicKey, signature: kyber.signature }
+            : {
+                keyId: Number(lastResort.key_id),
+                publicKey: lastResort.public_key,
+                signature: lastResort.signature,
+              },
+      };
+    });
+  }
+
+  // ---- mailboxes -----------------------------------------------------------------------------
+
+  async storeSends(sends: readonly SendRecord[], maxMailbox: number): Promise<readonly SendOutcome[]> {
+    if (sends.length === 0) return [];
+    const q = this.hot();
+    return this.db.transaction().execute(async (trx) => {
+      const outcomes: SendOutcome[] = new Array<SendOutcome>(sends.length);
+      /** Client message ids stored in this batch, with their timestamps. */
+      const storedHere = new Map<string, number>();
+      /** Devices of each recipient account, read once per batch, with live mailbox counts. */
+      const devicesOf = new Map<string, BatchDevice[]>();
+      const added = new Map<BatchDevice, number>();
+
+      for (let i = 0; i < sends.length; i++) {
+        const s = sends[i]!;
+        const key = dedupeKey(s.clientMessageId, s.sourceAccountId, s.sourceDeviceId);
+        let earlier = storedHere.get(key);
+        if (earlier === undefined) {
+          const row = (
+            await q.findSent.execute(trx, {
+              cmid: s.clientMessageId,
+              account: s.sourceAccountId,
+              device: s.sourceDeviceId,
+            })
+          ).rows[0];
+          if (row !== undefined) earlier = Number(row.server_timestamp);
+        }
+        if (earlier !== undefined) {
+          outcomes[i] = { status: 'duplicate', serverTimestamp: earlier };
+          continue;
+        }
+
+        let devices = devicesOf.get(s.recipientAccountId);
+        if (devices === undefined) {
+          const rows = (await q.devicesOf.execute(trx, { account: s.recipientAccountId })).rows;
+          devices = rows.map((r) => ({
+            deviceId: r.device_id,
+            registrationId: r.registration_id,
+            count: r.mailbox_count,
+          }));
+          devicesOf.set(s.recipientAccountId, devices);
+        }
+        const self = s.recipientAccountId === s.sourceAccountId;
+        const problem = checkDeviceList(devices, s.envelopes, self ? s.sourceDeviceId : null);
+        if (problem !== null) {
+          outcomes[i] = problem;
+          continue;
+        }
+        const full: number[] = [];
+        for (const e of s.envelopes) {
+          const d = devices.find((x) => x.deviceId === e.deviceId)!;
+          if (d.count >= maxMailbox) full.push(e.deviceId);
+        }
+        if (full.length > 0) {
+          outcomes[i] = { status: 'mailbox-full', deviceIds: full };
+          continue;
+        }
+        for (const e of s.envelopes) {
+          const d = devices.find((x) => x.deviceId === e.deviceId)!;
+          d.count++;
+          added.set(d, (added.get(d) ?? 0) + 1);
+          await q.insertEnvelope.execute(trx, {
+            guid: e.guid,
+            account: s.recipientAccountId,
+            device: e.deviceId,
+            ts: e.serverTimestamp,
+            sourceAccount: e.sourceAccountId,
+            sourceDevice: e.sourceDeviceId,
+            type: e.type,
+            content: e.content,
+          });
+        }
+        await q.insertSent.execute(trx, {
+          cmid: s.clientMessageId,
+          account: s.sourceAccountId,
+          device: s.sourceDeviceId,
+          ts: s.serverTimestamp,
+        });
+        storedHere.set(key, s.serverTimestamp);
+        outcomes[i] = { status: 'stored' };
+      }
+
+      for (const [account, devices] of devicesOf) {
+        for (const d of devices) {
+          const n = added.get(d);
+          if (n !== undefined) await q.addToCount.execute(trx, { account, device: d.deviceId, n });
+        }
+      }
+      return outcomes;
+    });
+  }
+
+  async readMailbox(
+    accountId: string,
+    deviceId: number,
+    afterPosition: number,
+    limit: number,
+  ): Promise<readonly MailboxEntry[]> {
+    const { rows } = await this.hot().readMailbox.execute(this.db, {
+      account: accountId,
+      device: deviceId,
+      after: afterPosition,
+      limit,
+    });
+    return rows.map((r) => ({
+      position: Number(r.position),
+      guid: r.guid,
+      accountId: r.account_id,
+      deviceId: r.device_id,
+      serverTimestamp: Number(r.server_timestamp),
+      sourceAccountId: r.source_account,
+      sourceDeviceId: r.source_device,
+      type: r.type,
+      content: r.content,
+    }));
+  }
+
+  async deleteEnvelopes(acks: readonly MailboxAck[]): Promise<number> {
+    if (acks.length === 0) return 0;
+    const q = this.hot();
+    // Merge acknowledgements per device: one count update per device per batch.
+    const perDevice = new Map<string, { accountId: string; deviceId: number; guids: string[] }>();
+    for (const a of acks) {
+      const k = `${a.accountId}.${a.deviceId}`;
+      const entry = perDevice.get(k);
+      if (entry === undefined) perDevice.set(k, { accountId: a.accountId, deviceId: a.deviceId, guids: [...a.guids] });
+      else entry.guids.push(...a.guids);
+    }
+    return this.db.transaction().execute(async (trx) => {
+      let total = 0;
+      for (const d of perDevice.values()) {
+        let n = 0;
+        for (const guid of d.guids) {
+          const r = await q.deleteEnvelope.execute(trx, { guid, account: d.accountId, device: d.deviceId });
+          n += Number(r.numAffectedRows ?? 0n);
+        }
+        if (n === 0) continue;
+        total += n;
+        await q.addToCount.execute(trx, { account: d.accountId, device: d.deviceId, n: -n });
+      }
+      return total;
+    });
+  }
+
+  async mailboxSize(accountId: string, deviceId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('envelopes')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  // ---- attachments ---------------------------------------------------------------------------
+
+  async putAttachment(record: AttachmentRecord): Promise<void> {
+    await this.db
+      .insertInto('attachments')
+      .values({
+        attachment_id: record.attachmentId,
+        account_id: record.accountId,
+        size: record.size,
+        created_at: record.createdAt,
+      })
+      .execute();
+  }
+
+  async getAttachment(attachmentId: string): Promise<AttachmentRecord | undefined> {
+    const row = await this.db
+      .selectFrom('attachments')
+      .selectAll()
+      .where('attachment_id', '=', attachmentId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toAttachment(row);
+  }
+
+  // ---- audit log -----------------------------------------------------------------------------
+
+  async appendAuditEvents(events: readonly AuditEventInput[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      // Touch the head first: in PostgreSQL this row lock orders concurrent appenders.
+      await trx.updateTable('audit_head').set((eb) => ({ seq: eb.ref('seq') })).where('id', '=', 1).execute();
+      const head = await trx
+        .selectFrom('audit_head')
+        .select(['seq', 'hash'])
+        .where('id', '=', 1)
+        .executeTakeFirstOrThrow();
+      let seq = Number(head.seq);
+      let hash: Uint8Array = head.hash;
+      const rows: Database['audit_log'][] = [];
+      for (const e of events) {
+        seq++;
+        hash = auditRowHash(hash, seq, e);
+        rows.push({
+          seq,
+          at: e.at,
+          event: e.event,
+          account_id: e.accountId,
+          device_id: e.deviceId,
+          details: canonicalDetails(e.details),
+          hash,
+        });
+      }
+      await trx.insertInto('audit_log').values(rows).execute();
+      await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
+    });
+  }
+
+  async readAuditLog(afterSeq: number, limit: number): Promise<readonly AuditRecord[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toAudit);
+  }
+
+  async auditAnchor(): Promise<AuditAnchor> {
+    const head = await this.db
+      .selectFrom('audit_head')
+      .select(['anchor_seq', 'anchor_hash'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    return { seq: Number(head.anchor_seq), hash: head.anchor_hash };
+  }
+
+  // ---- maintenance ---------------------------------------------------------------------------
+
+  async sweep(c: SweepCutoffs): Promise<SweepResult> {
+    return this.db.transaction().execute(async (trx) => {
+      // Expired envelopes: delete, then recount the mailboxes they were in.
+      const affected = await trx
+        .selectFrom('envelopes')
+        .select(['account_id', 'device_id'])
+        .where('server_timestamp', '<', c.envelopesBefore)
+        .groupBy(['account_id', 'device_id'])
+        .execute();
+      const envelopes = await trx
+        .deleteFrom('envelopes')
+        .where('server_timestamp', '<', c.envelopesBefore)
+        .executeTakeFirst();
+      for (const d of affected) {
+        await trx
+          .updateTable('devices')
+          .set((eb) => ({
+            mailbox_count: eb
+              .selectFrom('envelopes')
+              .select((e) => e.fn.countAll<number>().as('n'))
+              .where('envelopes.account_id', '=', d.account_id)
+              .where('envelopes.device_id', '=', d.device_id),
+          }))
+          .where('account_id', '=', d.account_id)
+          .where('device_id', '=', d.device_id)
+          .execute();
+      }
+      const sent = await trx
+        .deleteFrom('sent_messages')
+        .where('created_at', '<', c.sentMessageIdsBefore)
+        .executeTakeFirst();
+      const codes = await trx
+        .deleteFrom('verification_codes')
+        .where('expires_at', '<=', c.now)
+        .executeTakeFirst();
+      const provisioning = await trx
+        .deleteFrom('provisioning_codes')
+        .where('expires_at', '<=', c.now)
+        .executeTakeFirst();
+      const limits = await trx.deleteFrom('rate_limits').where('tat', '<', c.now).executeTakeFirst();
+      const attachments = await trx
+        .deleteFrom('attachments')
+        .where('created_at', '<', c.attachmentsBefore)
+        .returning('attachment_id')
+        .execute();
+
+      // Audit pruning: the last pruned row becomes the anchor the remaining chain starts from.
+      let auditRows = 0;
+      const lastOld = await trx
+        .selectFrom('audit_log')
+        .select(['seq', 'hash'])
+        .where('at', '<', c.auditBefore)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (lastOld !== undefined) {
+        const pruned = await trx
+          .deleteFrom('audit_log')
+          .where('seq', '<=', lastOld.seq)
+          .executeTakeFirst();
+        auditRows = Number(pruned.numDeletedRows);
+        await trx
+          .updateTable('audit_head')
+          .set({ anchor_seq: lastOld.seq, anchor_hash: lastOld.hash })
+          .where('id', '=', 1)
+          .execute();
+      }
+      return {
+        envelopes: Number(envelopes.numDeletedRows),
+        sentMessageIds: Number(sent.numDeletedRows),
+        verificationCodes: Number(codes.numDeletedRows),
+        provisioningCodes: Number(provisioning.numDeletedRows),
+        rateLimits: Number(limits.numDeletedRows),
+        auditRows,
+        attachmentIds: attachments.map((a) => a.attachment_id),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.options.onClose?.();
+  }
+}
+
+type DeviceKindSigned = 'ec-signed' | 'kyber-last-resort';
+
+interface BatchDevice {
+  readonly deviceId: number;
+  readonly registrationId: number;
+  count: number;
+}
+
+/** The statements run per message, compiled once (storage/prepared.ts). */
+function hotQueries(db: Kysely<Database>) {
+  return {
+    findSent: new PreparedQuery<{ cmid: string; account: string; device: number }, { server_timestamp: number }>(
+      ['cmid', 'account', 'device'],
+      (a) =>
+        db
+          .selectFrom('sent_messages')
+          .select('server_timestamp')
+          .where('client_message_id', '=', a.cmid)
+          .where('source_account', '=', a.account)
+          .where('source_device', '=', a.device),
+    ),
+    devicesOf: new PreparedQuery<
+      { account: string },
+      { device_id: number; registration_id: number; mailbox_count: number }
+    >(['account'], (a) =>
+      db
+        .selectFrom('devices')
+        .select(['device_id', 'registration_id', 'mailbox_count'])
+        .where('account_id', '=', a.account),
+    ),
+    insertEnvelope: new PreparedQuery<
+      {
+        guid: string;
+        account: string;
+        device: number;
+        ts: number;
+        sourceAccount: string;
+        sourceDevice: number;
+        type: number;
+        content: Uint8Array;
+      },
+      never
+    >(['guid', 'account', 'device', 'ts', 'sourceAccount', 'sourceDevice', 'type', 'content'], (a) =>
+      db.insertInto('envelopes').values({
+        guid: a.guid,
+        account_id: a.account,
+        device_id: a.device,
+        server_timestamp: a.ts,
+        source_account: a.sourceAccount,
+        source_device: a.sourceDevice,
+        type: a.type,
+        content: a.content,
+      }),
+    ),
+    insertSent: new PreparedQuery<{ cmid: string; account: string; device: number; ts: number }, never>(
+      ['cmid', 'account', 'device', 'ts'],
+      (a) =>
+        db.insertInto('sent_messages').values({
+          client_message_id: a.cmid,
+          source_account: a.account,
+          source_device: a.device,
+          created_at: a.ts,
+          server_timestamp: a.ts,
+        }),
+    ),
+    addToCount: new PreparedQuery<{ account: string; device: number; n: number }, never>(
+      ['account', 'device', 'n'],
+      (a) =>
+        db
+          .updateTable('devices')
+          .set((eb) => ({ mailbox_count: eb('mailbox_count', '+', a.n) }))
+          .where('account_id', '=', a.account)
+          .where('device_id', '=', a.device),
+    ),
+    deleteEnvelope: new PreparedQuery<{ guid: string; account: string; device: number }, never>(
+      ['guid', 'account', 'device'],
+      (a) =>
+        db
+          .deleteFrom('envelopes')
+          .where('guid', '=', a.guid)
+          .where('account_id', '=', a.account)
+          .where('device_id', '=', a.device),
+    ),
+    readMailbox: new PreparedQuery<
+      { account: string; device: number; after: number; limit: number },
+      Database['envelopes']
+    >(['account', 'device', 'after', 'limit'], (a) =>
+      db
+        .selectFrom('envelopes')
+        .selectAll()
+        .where('account_id', '=', a.account)
+        .where('device_id', '=', a.device)
+        .where('position', '>', a.after)
+        .orderBy('position')
+        .limit(a.limit),
+    ),
+  };
+}
+
+function dedupeKey(clientMessageId: string, account: string, device: number): string {
+  return `${clientMessageId}.${account}.${device}`;
+}
+
+/** Bumps the account's device epoch: a row lock in PostgreSQL. False if the account is gone. */
+async function lockAccount(trx: Db, accountId: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('accounts')
+    .set((eb) => ({ device_epoch: eb('device_epoch', '+', 1) }))
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+async function insertDevice(trx: Db, accountId: string, deviceId: number, d: NewDevice): Promise<void> {
+  await trx
+    .insertInto('devices')
+    .values({
+      account_id: accountId,
+      device_id: deviceId,
+      registration_id: d.registrationId,
+      credential_hash: d.credentialHash,
+      name: d.name,
+      created_at: d.createdAt,
+      last_seen_at: d.createdAt,
+      mailbox_count: 0,
+    })
+    .execute();
+}
+
+/** Deletes a device (or all devices when `deviceId` is undefined) with keys and mailbox. */
+async function deleteDeviceData(trx: Db, accountId: string, deviceId: number | undefined): Promise<number> {
+  let envelopes = trx.deleteFrom('envelopes').where('account_id', '=', accountId);
+  let keys = trx.deleteFrom('device_keys').where('account_id', '=', accountId);
+  let oneTime = trx.deleteFrom('one_time_prekeys').where('account_id', '=', accountId);
+  let devices = trx.deleteFrom('devices').where('account_id', '=', accountId);
+  if (deviceId !== undefined) {
+    envelopes = envelopes.where('device_id', '=', deviceId);
+    keys = keys.where('device_id', '=', deviceId);
+    oneTime = oneTime.where('device_id', '=', deviceId);
+    devices = devices.where('device_id', '=', deviceId);
+  }
+  await envelopes.execute();
+  await keys.execute();
+  await oneTime.execute();
+  const r = await devices.executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+async function takeOneTimeKey(
+  trx: Db,
+  accountId: string,
+  deviceId: number,
+  kind: 'ec' | 'kyber',
+): Promise<{ keyId: number; publicKey: Uint8Array; signature: Uint8Array | null } | undefined> {
+  // Pick the lowest id, then delete exactly that row with RETURNING. If a concurrent transaction
+  // (PostgreSQL) took it first the DELETE returns nothing and we pick again: never the same key twice.
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const candidate = await trx
+      .selectFrom('one_time_prekeys')
+      .select('key_id')
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .where('kind', '=', kind)
+      .orderBy('key_id')
+      .limit(1)
+      .executeTakeFirst();
+    if (candidate === undefined) return undefined;
+    const taken = await trx
+      .deleteFrom('one_time_prekeys')
+      .where('account_id', '=', accountId)
+      .where('device_id', '=', deviceId)
+      .where('kind', '=', kind)
+      .where('key_id', '=', candidate.key_id)
+      .returning(['key_id', 'public_key', 'signature'])
+      .executeTakeFirst();
+    if (taken !== undefined) {
+      return { keyId: Number(taken.key_id), publicKey: taken.public_key, signature: taken.signature };
+    }
+  }
+  return undefined;
+}
+
+function toAttachment(row: Database['attachments']): AttachmentRecord {
+  return {
+    attachmentId: row.attachment_id,
+    accountId: row.account_id,
+    size: Number(row.size),
+    createdAt: Number(row.created_at),
+  };
+}
+
+function toAudit(row: Database['audit_log']): AuditRecord {
+  return {
+    seq: Number(row.seq),
+    at: Number(row.at),
+    event: row.event as AuditEventType,
+    accountId: row.account_id,
+    deviceId: row.device_id,
+    details:
+      row.details === null
+        ? null
+        : (JSON.parse(row.details) as Readonly<Record<string, string | number | boolean>>),
+    hash: row.hash,
+  };
+}
