@@ -34,6 +34,8 @@ export interface RelayConfig {
   readonly groupCommitWindowMs: number;
   /** Optional path of the server secret (default `<dataDir>/server-secret`). */
   readonly secretFile: string | null;
+  /** Client addresses exempt from per-address rate limits (load tests, monitoring). */
+  readonly unlimitedAddresses: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -54,6 +56,7 @@ const FILE_KEYS = [
   'logLevel',
   'groupCommitWindowMs',
   'secretFile',
+  'unlimitedAddresses',
 ] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,7 +88,8 @@ function readFile(path: string): Raw {
     throw new ConfigError(`config file ${path} must hold a JSON object`);
   }
   for (const key of Object.keys(parsed)) {
-    if (!(FILE_KEYS as readonly string[]).includes(key)) throw new ConfigError(`unknown config key "${key}"`);
+    if (!(FILE_KEYS as readonly string[]).includes(key))
+      throw new ConfigError(`unknown config key "${key}"`);
   }
   return parsed as Raw;
 }
@@ -106,7 +110,8 @@ function bool(value: unknown, key: string): boolean {
 }
 
 function text(value: unknown, key: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(`${key} must be a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new ConfigError(`${key} must be a non-empty string`);
   return value;
 }
 
@@ -157,7 +162,8 @@ export function loadConfig(
   };
   const dataDir = path('SOTTO_DATA_DIR', 'dataDir', './data')!;
 
-  const fileTls = file['tls'] === undefined ? undefined : object(file['tls'], 'tls', ['cert', 'key']);
+  const fileTls =
+    file['tls'] === undefined ? undefined : object(file['tls'], 'tls', ['cert', 'key']);
   const certPath =
     env['SOTTO_TLS_CERT'] !== undefined
       ? resolve(cwd, text(env['SOTTO_TLS_CERT'], 'tls.cert'))
@@ -180,7 +186,10 @@ export function loadConfig(
     );
   }
 
-  const fileSms = file['sms'] === undefined ? {} : object(file['sms'], 'sms', ['sender', 'webhookUrl', 'webhookToken']);
+  const fileSms =
+    file['sms'] === undefined
+      ? {}
+      : object(file['sms'], 'sms', ['sender', 'webhookUrl', 'webhookToken']);
   const smsMode = text(env['SOTTO_SMS'] ?? fileSms['sender'] ?? 'none', 'sms.sender');
   let sms: RelayConfig['sms'];
   switch (smsMode) {
@@ -191,7 +200,11 @@ export function loadConfig(
     case 'webhook': {
       const url = text(env['SOTTO_SMS_WEBHOOK_URL'] ?? fileSms['webhookUrl'], 'sms.webhookUrl');
       const token = env['SOTTO_SMS_WEBHOOK_TOKEN'] ?? fileSms['webhookToken'];
-      sms = { mode: 'webhook', url, token: token === undefined ? null : text(token, 'sms.webhookToken') };
+      sms = {
+        mode: 'webhook',
+        url,
+        token: token === undefined ? null : text(token, 'sms.webhookToken'),
+      };
       break;
     }
     default:
@@ -208,6 +221,21 @@ export function loadConfig(
       ? bool(trustRaw, 'trustProxy')
       : text(trustRaw, 'trustProxy');
 
+  const unlimitedRaw = env['SOTTO_UNLIMITED_ADDRESSES'] ?? file['unlimitedAddresses'] ?? [];
+  const unlimitedList =
+    typeof unlimitedRaw === 'string'
+      ? unlimitedRaw
+          .split(',')
+          .map((a) => a.trim())
+          .filter((a) => a.length > 0)
+      : unlimitedRaw;
+  if (
+    !Array.isArray(unlimitedList) ||
+    !unlimitedList.every((a) => typeof a === 'string' && isIP(a) !== 0)
+  ) {
+    throw new ConfigError('unlimitedAddresses must be a list of IP addresses');
+  }
+
   return {
     host,
     port,
@@ -216,16 +244,32 @@ export function loadConfig(
     hsts: bool(pick('SOTTO_HSTS', 'hsts') ?? tls !== null, 'hsts'),
     trustProxy,
     sms,
-    messageRetentionDays: integer(pick('SOTTO_MESSAGE_RETENTION_DAYS', 'messageRetentionDays') ?? 30, 'messageRetentionDays', 1, 3650),
+    messageRetentionDays: integer(
+      pick('SOTTO_MESSAGE_RETENTION_DAYS', 'messageRetentionDays') ?? 30,
+      'messageRetentionDays',
+      1,
+      3650,
+    ),
     attachmentRetentionDays: integer(
       pick('SOTTO_ATTACHMENT_RETENTION_DAYS', 'attachmentRetentionDays') ?? 30,
       'attachmentRetentionDays',
       1,
       3650,
     ),
-    auditRetentionDays: integer(pick('SOTTO_AUDIT_RETENTION_DAYS', 'auditRetentionDays') ?? 365, 'auditRetentionDays', 1, 36500),
+    auditRetentionDays: integer(
+      pick('SOTTO_AUDIT_RETENTION_DAYS', 'auditRetentionDays') ?? 365,
+      'auditRetentionDays',
+      1,
+      36500,
+    ),
     logLevel: logLevel as RelayConfig['logLevel'],
-    groupCommitWindowMs: integer(pick('SOTTO_GROUP_COMMIT_WINDOW_MS', 'groupCommitWindowMs') ?? 0, 'groupCommitWindowMs', 0, 1000),
+    groupCommitWindowMs: integer(
+      pick('SOTTO_GROUP_COMMIT_WINDOW_MS', 'groupCommitWindowMs') ?? 0,
+      'groupCommitWindowMs',
+      0,
+      1000,
+    ),
     secretFile: path('SOTTO_SECRET_FILE', 'secretFile', null),
+    unlimitedAddresses: unlimitedList as string[],
   };
 }

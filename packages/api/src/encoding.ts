@@ -25,7 +25,11 @@ function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
   let i = 0;
   for (; i + 2 < n; i += 3) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += alphabet[v >>> 18]! + alphabet[(v >>> 12) & 63]! + alphabet[(v >>> 6) & 63]! + alphabet[v & 63]!;
+    out +=
+      alphabet[v >>> 18]! +
+      alphabet[(v >>> 12) & 63]! +
+      alphabet[(v >>> 6) & 63]! +
+      alphabet[v & 63]!;
   }
   const rest = n - i;
   if (rest === 1) {
@@ -33,7 +37,11 @@ function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
     out += alphabet[v >>> 18]! + alphabet[(v >>> 12) & 63]! + (pad ? '==' : '');
   } else if (rest === 2) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += alphabet[v >>> 18]! + alphabet[(v >>> 12) & 63]! + alphabet[(v >>> 6) & 63]! + (pad ? '=' : '');
+    out +=
+      alphabet[v >>> 18]! +
+      alphabet[(v >>> 12) & 63]! +
+      alphabet[(v >>> 6) & 63]! +
+      (pad ? '=' : '');
   }
   return out;
 }

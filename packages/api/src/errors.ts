@@ -13,16 +13,25 @@ export const API_ERRORS = {
   INVALID_PHONE_NUMBER: [400, 'The phone number is not a valid number in E.164 form.'],
   INVALID_KEY: [400, 'A key or signature has the wrong type byte or length.'],
   FRAME_INVALID: [400, 'A WebSocket frame is malformed, truncated, too large or of unknown type.'],
-  FRAME_VERSION_UNSUPPORTED: [400, 'A WebSocket frame carries a version this server does not speak.'],
+  FRAME_VERSION_UNSUPPORTED: [
+    400,
+    'A WebSocket frame carries a version this server does not speak.',
+  ],
   UNAUTHENTICATED: [401, 'The request carries no valid device credential.'],
   FORBIDDEN: [403, 'The authenticated device may not do this (for example, only the primary may).'],
   VERIFICATION_CODE_INVALID: [403, 'The verification code is wrong.'],
-  VERIFICATION_CODE_EXPIRED: [403, 'No verification code is pending for this number, or it expired.'],
+  VERIFICATION_CODE_EXPIRED: [
+    403,
+    'No verification code is pending for this number, or it expired.',
+  ],
   PROVISIONING_CODE_INVALID: [403, 'The device provisioning code is wrong, used or expired.'],
   NOT_FOUND: [404, 'No such route.'],
   ACCOUNT_NOT_FOUND: [404, 'No account with this id or number.'],
   DEVICE_NOT_FOUND: [404, 'The account has no device with this id.'],
-  KEYS_NOT_FOUND: [404, 'The device has not uploaded a signed prekey and a last-resort Kyber prekey.'],
+  KEYS_NOT_FOUND: [
+    404,
+    'The device has not uploaded a signed prekey and a last-resort Kyber prekey.',
+  ],
   ATTACHMENT_NOT_FOUND: [404, 'No attachment with this id, or it expired.'],
   MISMATCHED_DEVICES: [
     409,

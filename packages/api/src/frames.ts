@@ -24,12 +24,7 @@
  * or PAYLOAD_TOO_LARGE). Decoded `content` is a view into the frame, not a copy.
  */
 import { uuidFromBytes, uuidToBytes } from './encoding.js';
-import {
-  ApiError,
-  isApiErrorCode,
-  type ApiErrorCode,
-  type ApiErrorDetails,
-} from './errors.js';
+import { ApiError, isApiErrorCode, type ApiErrorCode, type ApiErrorDetails } from './errors.js';
 import {
   CLIENT_MESSAGE_ID_BYTES,
   FRAME_VERSION,
@@ -126,11 +121,7 @@ export interface QueueEmptyFrame {
   readonly type: 'queue-empty';
 }
 export type ServerFrame =
-  | EnvelopeFrame
-  | SendResultFrame
-  | ErrorFrame
-  | PongFrame
-  | QueueEmptyFrame;
+  EnvelopeFrame | SendResultFrame | ErrorFrame | PongFrame | QueueEmptyFrame;
 
 // ---- reading -------------------------------------------------------------------------------
 
@@ -203,7 +194,8 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
       const clientMessageId = r.bytesView(CLIENT_MESSAGE_ID_BYTES);
       const recipient = r.uuid();
       const count = r.u8();
-      if (count < 1 || count > MAX_DEVICES_PER_ACCOUNT) throw invalid('envelope count out of range');
+      if (count < 1 || count > MAX_DEVICES_PER_ACCOUNT)
+        throw invalid('envelope count out of range');
       const envelopes: OutgoingEnvelope[] = [];
       for (let i = 0; i < count; i++) {
         const deviceId = r.u16();
@@ -220,7 +212,8 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
         }
         if (len === 0) throw invalid('empty envelope content');
         // At most six envelopes: a linear scan is the cheapest duplicate check.
-        for (const e of envelopes) if (e.deviceId === deviceId) throw invalid('duplicate device id');
+        for (const e of envelopes)
+          if (e.deviceId === deviceId) throw invalid('duplicate device id');
         envelopes.push({ deviceId, registrationId, type: envType, content: r.bytesView(len) });
       }
       r.end();
@@ -260,7 +253,8 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
       const envelopeType = r.u8();
       const len = r.u32();
       if (!isEnvelopeType(envelopeType)) throw invalid('unknown envelope type');
-      if (len > MAX_ENVELOPE_CONTENT_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', 'envelope too large');
+      if (len > MAX_ENVELOPE_CONTENT_BYTES)
+        throw new ApiError('PAYLOAD_TOO_LARGE', 'envelope too large');
       checkTimestamp(serverTimestamp);
       const content = r.bytesView(len);
       r.end();
@@ -380,7 +374,8 @@ class Writer {
 }
 
 function u32Arg(v: number, name: string): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new RangeError(`${name} must be a u32`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)
+    throw new RangeError(`${name} must be a u32`);
 }
 
 /** Encodes a frame a client sends. Arguments outside the contract's limits throw. */
@@ -430,7 +425,10 @@ export function encodeClientFrame(frame: ClientFrame): Uint8Array {
 export function encodeServerFrame(frame: ServerFrame): Uint8Array {
   switch (frame.type) {
     case 'envelope': {
-      const w = new Writer(2 + 16 + 8 + 16 + 2 + 1 + 4 + frame.content.length, FRAME_TYPES.envelope);
+      const w = new Writer(
+        2 + 16 + 8 + 16 + 2 + 1 + 4 + frame.content.length,
+        FRAME_TYPES.envelope,
+      );
       w.uuid(frame.guid);
       w.f64(frame.serverTimestamp);
       w.uuid(frame.sourceAccountId);
@@ -451,9 +449,14 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
       const code = textEncoder.encode(frame.code);
       const message = textEncoder.encode(frame.message.slice(0, 1024));
       const details =
-        frame.details === undefined ? new Uint8Array(0) : textEncoder.encode(JSON.stringify(frame.details));
+        frame.details === undefined
+          ? new Uint8Array(0)
+          : textEncoder.encode(JSON.stringify(frame.details));
       if (details.length > 0xffff) throw new RangeError('error details too large');
-      const w = new Writer(2 + 4 + 2 + 1 + code.length + 2 + message.length + 2 + details.length, FRAME_TYPES.error);
+      const w = new Writer(
+        2 + 4 + 2 + 1 + code.length + 2 + message.length + 2 + details.length,
+        FRAME_TYPES.error,
+      );
       w.u32(frame.requestId);
       w.u16(frame.status);
       w.u8(code.length);

@@ -32,7 +32,11 @@ import { t, type Schema, type Static } from './schema.js';
 // ---- shared pieces -------------------------------------------------------------------------
 
 /** E.164: '+' and up to 15 digits; the server additionally checks the number is a real one. */
-const phoneNumber = t.string({ minLength: 3, maxLength: MAX_PHONE_NUMBER_LENGTH, pattern: '^\\+[1-9][0-9]{1,14}$' });
+const phoneNumber = t.string({
+  minLength: 3,
+  maxLength: MAX_PHONE_NUMBER_LENGTH,
+  pattern: '^\\+[1-9][0-9]{1,14}$',
+});
 const deviceId = t.integer({ minimum: 1, maximum: MAX_DEVICE_ID });
 const registrationId = t.integer({ minimum: 1, maximum: MAX_REGISTRATION_ID });
 const keyId = t.integer({ minimum: 0, maximum: MAX_PREKEY_ID });
@@ -197,7 +201,11 @@ export const routes = {
           { maxItems: 10_000_000 },
         ),
         attachments: t.array(
-          t.object({ attachmentId: t.base64Url(ATTACHMENT_ID_BYTES), size: count, createdAt: timestamp }),
+          t.object({
+            attachmentId: t.base64Url(ATTACHMENT_ID_BYTES),
+            size: count,
+            createdAt: timestamp,
+          }),
           { maxItems: 10_000_000 },
         ),
         auditEvents: t.array(
@@ -218,7 +226,9 @@ export const routes = {
     method: 'PUT',
     url: '/v1/accounts/me/registration-lock',
     auth: 'primary',
-    body: t.object({ token: t.bytes(REGISTRATION_LOCK_TOKEN_BYTES, REGISTRATION_LOCK_TOKEN_BYTES) }),
+    body: t.object({
+      token: t.bytes(REGISTRATION_LOCK_TOKEN_BYTES, REGISTRATION_LOCK_TOKEN_BYTES),
+    }),
     response: { 204: null },
   }),
 
@@ -382,7 +392,13 @@ export type RouteName = keyof typeof routes;
 type BodyOf<R> = R extends { body: Schema<infer B> } ? B : undefined;
 type ParamsOf<R> = R extends { params: Schema<infer P> } ? P : undefined;
 type OkResponseOf<R> = R extends { response: infer Res }
-  ? { [S in keyof Res]: S extends 200 | 201 | 202 ? (Res[S] extends Schema<infer B> ? B : never) : never }[keyof Res]
+  ? {
+      [S in keyof Res]: S extends 200 | 201 | 202
+        ? Res[S] extends Schema<infer B>
+          ? B
+          : never
+        : never;
+    }[keyof Res]
   : never;
 
 /** The request body type of a route (`undefined` if it has none). */

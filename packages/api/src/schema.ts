@@ -18,8 +18,12 @@ export type OptionalSchema<T> = Schema<T> & { readonly [OPTIONAL]: true };
 export type Static<S> = S extends Schema<infer T> ? T : never;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-type RequiredKeys<P> = { [K in keyof P]: P[K] extends OptionalSchema<unknown> ? never : K }[keyof P];
-type OptionalKeys<P> = { [K in keyof P]: P[K] extends OptionalSchema<unknown> ? K : never }[keyof P];
+type RequiredKeys<P> = {
+  [K in keyof P]: P[K] extends OptionalSchema<unknown> ? never : K;
+}[keyof P];
+type OptionalKeys<P> = {
+  [K in keyof P]: P[K] extends OptionalSchema<unknown> ? K : never;
+}[keyof P];
 type ObjectStatic<P extends Record<string, Schema<unknown>>> = Simplify<
   { readonly [K in RequiredKeys<P>]: Static<P[K]> } & {
     readonly [K in OptionalKeys<P>]?: Static<P[K]>;

@@ -5,12 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { API_ERRORS, API_ERROR_CODES, ApiError, isApiErrorCode, statusOf } from '../src/index.js';
 
-const doc = readFileSync(fileURLToPath(new URL('../../../docs/errors.md', import.meta.url)), 'utf8');
+const doc = readFileSync(
+  fileURLToPath(new URL('../../../docs/errors.md', import.meta.url)),
+  'utf8',
+);
 
 function documentedRows(): Map<string, { status: number; meaning: string }> {
   const rows = new Map<string, { status: number; meaning: string }>();
   for (const line of doc.split('\n')) {
-    const m = /^\| `([A-Z_]+)` \| (\d{3}) \| (.+) \|$/.exec(line);
+    const m = /^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|\s*(.+?)\s*\|$/.exec(line.trim());
     if (m === null) continue;
     if (rows.has(m[1]!)) throw new Error(`documented twice: ${m[1]}`);
     rows.set(m[1]!, { status: Number(m[2]), meaning: m[3]! });
@@ -22,7 +25,10 @@ describe('docs/errors.md', () => {
   it('documents every registered code with its status and meaning', () => {
     const rows = documentedRows();
     for (const code of API_ERROR_CODES) {
-      expect(rows.get(code), code).toEqual({ status: API_ERRORS[code][0], meaning: API_ERRORS[code][1] });
+      expect(rows.get(code), code).toEqual({
+        status: API_ERRORS[code][0],
+        meaning: API_ERRORS[code][1],
+      });
     }
   });
 
@@ -52,7 +58,11 @@ describe('registry', () => {
     expect(err.status).toBe(410);
     expect(err.message).toBe(API_ERRORS.STALE_DEVICES[1]);
     expect(err.toBody()).toEqual({
-      error: { code: 'STALE_DEVICES', message: API_ERRORS.STALE_DEVICES[1], details: { staleDevices: [2] } },
+      error: {
+        code: 'STALE_DEVICES',
+        message: API_ERRORS.STALE_DEVICES[1],
+        details: { staleDevices: [2] },
+      },
     });
     expect(ApiError.is(err, 'STALE_DEVICES')).toBe(true);
     expect(ApiError.is(err, 'MISMATCHED_DEVICES')).toBe(false);

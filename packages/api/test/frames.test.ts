@@ -108,7 +108,12 @@ describe('frame layout', () => {
     const result = Buffer.concat([Buffer.from([1, 0x82]), u32(9), f64(ts), Buffer.from([1])]);
     expect(
       Buffer.from(
-        encodeServerFrame({ type: 'send-result', requestId: 9, serverTimestamp: ts, duplicate: true }),
+        encodeServerFrame({
+          type: 'send-result',
+          requestId: 9,
+          serverTimestamp: ts,
+          duplicate: true,
+        }),
       ).equals(result),
     ).toBe(true);
 
@@ -144,7 +149,12 @@ describe('frame layout', () => {
 
   it('ACK carries a count and 16-byte GUIDs', () => {
     const guids = [randomUUID(), randomUUID()];
-    const expected = Buffer.concat([Buffer.from([1, 0x02]), u16(2), hex(guids[0]!), hex(guids[1]!)]);
+    const expected = Buffer.concat([
+      Buffer.from([1, 0x02]),
+      u16(2),
+      hex(guids[0]!),
+      hex(guids[1]!),
+    ]);
     expect(Buffer.from(encodeClientFrame({ type: 'ack', guids }))).toEqual(expected);
     expect(decodeClientFrame(expected)).toEqual({ type: 'ack', guids });
   });
@@ -165,26 +175,31 @@ const sendFrame = fc
     }),
     regs: fc.array(fc.integer({ min: 1, max: 0x3fff }), { minLength: 6, maxLength: 6 }),
     types: fc.array(envelopeType, { minLength: 6, maxLength: 6 }),
-    contents: fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 6, maxLength: 6 }),
-  })
-  .map(
-    (r): ClientFrame => ({
-      type: 'send',
-      requestId: r.requestId,
-      clientMessageId: r.clientMessageId,
-      recipient: r.recipient,
-      envelopes: r.devices.map((deviceId, i) => ({
-        deviceId,
-        registrationId: r.regs[i]!,
-        type: r.types[i]!,
-        content: r.contents[i]!,
-      })),
+    contents: fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), {
+      minLength: 6,
+      maxLength: 6,
     }),
-  );
+  })
+  .map((r): ClientFrame => ({
+    type: 'send',
+    requestId: r.requestId,
+    clientMessageId: r.clientMessageId,
+    recipient: r.recipient,
+    envelopes: r.devices.map((deviceId, i) => ({
+      deviceId,
+      registrationId: r.regs[i]!,
+      type: r.types[i]!,
+      content: r.contents[i]!,
+    })),
+  }));
 const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
   sendFrame,
-  fc.array(uuid, { minLength: 1, maxLength: 20 }).map((guids): ClientFrame => ({ type: 'ack', guids })),
-  fc.integer({ min: 0, max: 0xffff_ffff }).map((requestId): ClientFrame => ({ type: 'ping', requestId })),
+  fc
+    .array(uuid, { minLength: 1, maxLength: 20 })
+    .map((guids): ClientFrame => ({ type: 'ack', guids })),
+  fc
+    .integer({ min: 0, max: 0xffff_ffff })
+    .map((requestId): ClientFrame => ({ type: 'ping', requestId })),
 );
 const timestamp = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
@@ -209,11 +224,17 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
       devices: fc.array(fc.integer({ min: 1, max: 127 }), { maxLength: 6 }),
     })
     .map(({ requestId, devices }) =>
-      errorFrameOf(requestId, new ApiError('MISMATCHED_DEVICES', undefined, {
-        details: { missingDevices: devices, extraDevices: [] },
-      })),
+      errorFrameOf(
+        requestId,
+        new ApiError('MISMATCHED_DEVICES', undefined, {
+          details: { missingDevices: devices, extraDevices: [] },
+        }),
+      ),
     ),
-  fc.record({ type: fc.constant('pong' as const), requestId: fc.integer({ min: 0, max: 0xffff_ffff }) }),
+  fc.record({
+    type: fc.constant('pong' as const),
+    requestId: fc.integer({ min: 0, max: 0xffff_ffff }),
+  }),
   fc.constant<ServerFrame>({ type: 'queue-empty' }),
 );
 
@@ -296,12 +317,25 @@ describe('frame properties', () => {
 });
 
 describe('frame limits', () => {
-  const base = (over: Partial<{ count: number; len: number; type: number; device: number; reg: number }>) => {
+  const base = (
+    over: Partial<{ count: number; len: number; type: number; device: number; reg: number }>,
+  ) => {
     const count = over.count ?? 1;
     const len = over.len ?? 1;
-    const parts = [Buffer.from([1, 1]), u32(1), randomBytes(16), hex(randomUUID()), Buffer.from([count])];
+    const parts = [
+      Buffer.from([1, 1]),
+      u32(1),
+      randomBytes(16),
+      hex(randomUUID()),
+      Buffer.from([count]),
+    ];
     for (let i = 0; i < count; i++) {
-      parts.push(u16(over.device ?? i + 1), u32(over.reg ?? 1), Buffer.from([over.type ?? 1]), u32(len));
+      parts.push(
+        u16(over.device ?? i + 1),
+        u32(over.reg ?? 1),
+        Buffer.from([over.type ?? 1]),
+        u32(len),
+      );
       parts.push(Buffer.alloc(len));
     }
     return Buffer.concat(parts);
@@ -332,13 +366,21 @@ describe('frame limits', () => {
     v2[0] = 2;
     expect(code(v2)).toBe('FRAME_VERSION_UNSUPPORTED');
     expect(code(Buffer.concat([Buffer.from([1, 2]), u16(0)]))).toBe('FRAME_INVALID');
-    expect(code(Buffer.concat([Buffer.from([1, 2]), u16(MAX_ACKS_PER_FRAME + 1)]))).toBe('FRAME_INVALID');
+    expect(code(Buffer.concat([Buffer.from([1, 2]), u16(MAX_ACKS_PER_FRAME + 1)]))).toBe(
+      'FRAME_INVALID',
+    );
     expect(code(Buffer.from([1, 0x7f]))).toBe('FRAME_INVALID');
   });
 
   it('encoders refuse what decoders would refuse', () => {
     expect(() =>
-      encodeClientFrame({ type: 'send', requestId: -1, clientMessageId: new Uint8Array(16), recipient: randomUUID(), envelopes: [] }),
+      encodeClientFrame({
+        type: 'send',
+        requestId: -1,
+        clientMessageId: new Uint8Array(16),
+        recipient: randomUUID(),
+        envelopes: [],
+      }),
     ).toThrow(RangeError);
     expect(() => encodeClientFrame({ type: 'ack', guids: [] })).toThrow(RangeError);
   });

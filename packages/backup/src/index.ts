@@ -42,3 +42,44 @@ export {
 } from './format/backup-writer.js';
 export { openBackup, BackupReader, type BackupArchiveInfo } from './format/backup-reader.js';
 export type { ByteSource } from './format/byte-input.js';
+export {
+  KeyVault,
+  defaultAttemptDelayMs,
+  type KeyVaultOptions,
+  type VaultApi,
+  type VaultStatus,
+  type VaultRegistrationStartRequest,
+  type VaultRegistrationStartResponse,
+  type VaultRegistrationFinishRequest,
+  type VaultLoginStartRequest,
+  type VaultLoginStartResponse,
+  type VaultLoginFinishRequest,
+  type VaultLoginFinishResponse,
+} from './vault/key-vault.js';
+export {
+  MemoryVaultStore,
+  VAULT_PURPOSES,
+  type MemoryVaultStoreOptions,
+  type VaultPurpose,
+  type VaultRecord,
+  type VaultRecordKey,
+  type StoredVaultRecord,
+  type VaultStore,
+} from './vault/vault-store.js';
+export {
+  storeVaultSecret,
+  recoverVaultSecret,
+  storeBackupKeyInVault,
+  recoverBackupKeyFromVault,
+  wrapVaultSecret,
+  unwrapVaultSecret,
+  DEFAULT_KEY_STRETCHING,
+  type VaultClientOptions,
+} from './vault/vault-client.js';
+export type { KeyStretching } from './vault/opaque.js';
+export {
+  MemoryBackupStorage,
+  checkObjectName,
+  type BackupStorage,
+  type BackupObjectInfo,
+} from './storage/backup-storage.js';

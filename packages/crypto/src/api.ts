@@ -17,6 +17,7 @@ export {
   sha3_256,
   sha3_512,
   shake256,
+  shake128,
   aes256CbcEncrypt,
   aes256CbcDecrypt,
   aes256Ctr,

@@ -20,6 +20,8 @@ export interface CryptoBackend {
   sha3_256(data: Uint8Array): Uint8Array;
   sha3_512(data: Uint8Array): Uint8Array;
   shake256(data: Uint8Array, length: number): Uint8Array;
+  /** SHAKE128 (FIPS 202) with a `length`-byte output; ML-KEM's XOF (FIPS 203 §4.1). */
+  shake128(data: Uint8Array, length: number): Uint8Array;
   /** AES-256-CBC with PKCS#7 padding. */
   aes256CbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** Throws `CryptoError('BAD_PADDING')` on a bad pad and `BAD_LENGTH` on a ragged input. */

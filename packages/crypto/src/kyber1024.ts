@@ -1,18 +1,21 @@
 /**
- * Kyber1024 round 3 as libsignal uses it for its `0x08` KEM keys (signal-wire.md §2.1, §3.3),
- * built on FIPS 203 ML-KEM-1024 (`@noble/post-quantum` `ml_kem1024`) plus the two hashes where
- * round 3 differs:
+ * Kyber1024 round 3 as libsignal uses it for its `0x08` KEM keys (signal-wire.md §2.1, §3.3), on
+ * Sotto's own ML-KEM-1024 (`ml-kem/`, FIPS 203): the K-PKE is identical, and round 3 differs only
+ * in three hashes around it:
+ * - keygen: `(ρ, σ) = G(d)` (FIPS 203 uses `G(d ‖ k)`); the key layout is the same;
  * - encaps: `m = SHA3-256(rand)`, `(ct, K̄) = ML-KEM.Encaps(pk; m)`, `K = SHAKE256(K̄ ‖ SHA3-256(ct), 32)`;
- * - decaps: `K = SHAKE256(ML-KEM.Decaps(ct, sk) ‖ SHA3-256(ct), 32)` (this also matches round 3's
- *   implicit rejection, see §3.3);
- * - keygen: ML-KEM keygen; its keys are valid Kyber keys with the same layout (the seed
- *   expansion differs, which nobody can observe).
+ * - decaps: `K = SHAKE256(ML-KEM.Decaps(ct, sk) ‖ SHA3-256(ct), 32)`. ML-KEM.Decaps returns
+ *   `J(z ‖ ct)` on implicit rejection, so this is libcrux's round-3 rejection value
+ *   `SHAKE256(SHAKE256(z ‖ ct, 32) ‖ H(ct))` (§3.3).
  * Keys and ciphertexts here are raw (no 0x08 type byte; the protocol adds it).
+ * Left out on purpose: FIPS 203's input checks are kept although round 3 has none — an
+ * encapsulation key with a coefficient ≥ q and a secret key whose `H(pk)` does not match are
+ * refused with `BAD_KEY` (libsignal's keys always pass both).
  */
-import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { activeBackend } from './active-backend.js';
 import { abytes } from './assert.js';
-import { CryptoError } from './errors.js';
+import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeyGen } from './ml-kem/ml-kem.js';
+import { ML_KEM_1024 } from './ml-kem/params.js';
 
 export const KYBER1024_PUBLIC_KEY_LENGTH = 1568;
 export const KYBER1024_SECRET_KEY_LENGTH = 3168;
@@ -35,14 +38,22 @@ export interface Kyber1024Encapsulation {
   readonly sharedSecret: Uint8Array;
 }
 
-/** A fresh key pair; `rng(n)` defaults to the backend CSPRNG (64 bytes are drawn). */
+/**
+ * A fresh key pair (Kyber round 3 key generation from `d ‖ z`). `rng(n)` defaults to the backend
+ * CSPRNG; 64 bytes are drawn in one call.
+ */
 export function kyber1024GenerateKeyPair(rng?: (length: number) => Uint8Array): Kyber1024KeyPair {
   const seed =
     rng === undefined ? activeBackend().randomBytes(KEYGEN_SEED_LENGTH) : rng(KEYGEN_SEED_LENGTH);
   abytes(seed, KEYGEN_SEED_LENGTH, 'rng output');
-  const { publicKey, secretKey } = ml_kem1024.keygen(seed);
+  const { encapsulationKey, decapsulationKey } = mlKemKeyGen(
+    ML_KEM_1024,
+    seed.subarray(0, 32),
+    seed.subarray(32, 64),
+    'kyber-round3',
+  );
   seed.fill(0);
-  return { publicKey, secretKey };
+  return { publicKey: encapsulationKey, secretKey: decapsulationKey };
 }
 
 /**
@@ -59,30 +70,21 @@ export function kyber1024Encapsulate(
   if (rand === undefined) rand = backend.randomBytes(32);
   else abytes(rand, 32, 'random32');
   const m = backend.sha3_256(rand);
-  let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  let encapsulated: { ciphertext: Uint8Array; sharedSecret: Uint8Array };
   try {
-    encapsulated = ml_kem1024.encapsulate(publicKey, m);
-  } catch (cause) {
-    throw new CryptoError('BAD_KEY', 'Kyber1024 public key is malformed', { cause });
+    encapsulated = mlKemEncapsulate(ML_KEM_1024, publicKey, m);
   } finally {
     m.fill(0);
   }
-  const { cipherText, sharedSecret: kBar } = encapsulated;
-  const sharedSecret = finalSecret(kBar, cipherText);
-  return { ciphertext: cipherText, sharedSecret };
+  const { ciphertext, sharedSecret: kBar } = encapsulated;
+  return { ciphertext, sharedSecret: finalSecret(kBar, ciphertext) };
 }
 
 /** Decapsulates a raw 1568-byte ciphertext with a raw 3168-byte secret key. */
 export function kyber1024Decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array {
   abytes(ciphertext, KYBER1024_CIPHERTEXT_LENGTH, 'ciphertext');
   abytes(secretKey, KYBER1024_SECRET_KEY_LENGTH, 'secretKey');
-  let kBar: Uint8Array;
-  try {
-    kBar = ml_kem1024.decapsulate(ciphertext, secretKey);
-  } catch (cause) {
-    throw new CryptoError('BAD_KEY', 'Kyber1024 secret key is malformed', { cause });
-  }
-  return finalSecret(kBar, ciphertext);
+  return finalSecret(mlKemDecapsulate(ML_KEM_1024, secretKey, ciphertext), ciphertext);
 }
 
 /** `SHAKE256(K̄ ‖ SHA3-256(ct), 32)`; wipes K̄. */

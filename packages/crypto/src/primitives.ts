@@ -54,6 +54,10 @@ export function shake256(data: Uint8Array, length: number): Uint8Array {
   return activeBackend().shake256(data, length);
 }
 
+export function shake128(data: Uint8Array, length: number): Uint8Array {
+  return activeBackend().shake128(data, length);
+}
+
 /** AES-256-CBC with PKCS#7 padding. */
 export function aes256CbcEncrypt(
   key: Uint8Array,

@@ -24,10 +24,9 @@ import { activeBackend } from './active-backend.js';
 import { abytes } from './assert.js';
 import { BoundedCache, bytesKey } from './bounded-cache.js';
 import { ed25519FixedBaseMultiply } from './hazmat/ed25519-fixed-base.js';
+import { scalarMulAdd, scalarReduce } from './hazmat/scalar25519.js';
 
 const Fp = ed25519.Point.Fp;
-/** The group order L = 2^252 + 27742317777372353535851937790883648493. */
-const L = ed25519.Point.Fn.ORDER;
 
 export const XEDDSA_SIGNATURE_LENGTH = 64;
 
@@ -48,22 +47,9 @@ const signingKeys = new BoundedCache<SigningKey>(KEY_CACHE_SIZE);
 /** Montgomery u ‖ sign bit -> encoded Edwards key, or null if u has no Edwards point. */
 const verifyingKeys = new BoundedCache<Uint8Array | null>(KEY_CACHE_SIZE);
 
-/** Little-endian bytes (a multiple of 8 long) as an integer. */
-function leToBigInt(bytes: Uint8Array): bigint {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let x = 0n;
-  for (let i = bytes.length - 8; i >= 0; i -= 8) x = (x << 64n) | view.getBigUint64(i, true);
-  return x;
-}
-
-/** Writes 0 ≤ x < 2^256 as 32 little-endian bytes at `offset`. */
-function writeScalar(out: Uint8Array, offset: number, x: bigint): void {
-  const view = new DataView(out.buffer, out.byteOffset + offset, 32);
-  for (let i = 0; i < 32; i += 8, x >>= 64n) view.setBigUint64(i, BigInt.asUintN(64, x), true);
-}
-
-/** Scratch for r's 32-byte encoding, wiped after use. */
-const nonceScalar = new Uint8Array(32);
+/** Scratch for the scalars r and h (32 bytes each), wiped after every signature. */
+const scalarR = new Uint8Array(32);
+const scalarH = new Uint8Array(32);
 
 function clamp(privateKey: Uint8Array): Uint8Array {
   const k = privateKey.slice();
@@ -101,8 +87,8 @@ function signingKey(k: Uint8Array): SigningKey {
  * Exactly signal-wire.md §4 (libsignal's `calculate_signature`), so for the same `random64` the
  * signature is byte-identical to libsignal's: `r = SHA-512(0xFE ‖ 0xFF×31 ‖ k ‖ msg ‖ Z) mod L`,
  * `R = r·B`, `h = SHA-512(R ‖ A ‖ msg) mod L`, `s = h·a + r mod L`, `sig = R ‖ s` with A's sign
- * bit in bit 7 of sig[63]. `r·B` and `A = k·B` use `hazmat/ed25519-fixed-base.ts`; the three
- * reductions mod L and `h·a + r` are BigInt (not constant-time; docs/crypto.md).
+ * bit in bit 7 of sig[63]. `r·B` and `A = k·B` use `hazmat/ed25519-fixed-base.ts`, the scalar
+ * steps `hazmat/scalar25519.ts`; neither uses BigInt.
  */
 export function xeddsaSign(
   privateKey: Uint8Array,
@@ -115,22 +101,21 @@ export function xeddsaSign(
   const backend = activeBackend();
   const k = clamp(privateKey);
   const key = signingKey(k);
-  const a = leToBigInt(k) % L;
 
   const nonceHash = backend.sha512Parts([NONCE_PREFIX, k, message, random64]);
-  k.fill(0);
-  const r = leToBigInt(nonceHash) % L;
+  scalarReduce(nonceHash, scalarR);
   nonceHash.fill(0);
-  writeScalar(nonceScalar, 0, r);
-  const R = ed25519FixedBaseMultiply(nonceScalar);
-  nonceScalar.fill(0);
+  const R = ed25519FixedBaseMultiply(scalarR);
 
-  const h = leToBigInt(backend.sha512Parts([R, key.edwardsPublic, message])) % L;
-  const s = (h * a + r) % L;
-
+  const hHash = backend.sha512Parts([R, key.edwardsPublic, message]);
+  scalarReduce(hHash, scalarH);
   const signature = new Uint8Array(XEDDSA_SIGNATURE_LENGTH);
   signature.set(R, 0);
-  writeScalar(signature, 32, s);
+  // s = h·a + r mod L with a = k mod L; scalarMulAdd reduces h·k + r itself.
+  scalarMulAdd(signature, 32, scalarH, k, scalarR);
+  k.fill(0);
+  scalarR.fill(0);
+  scalarH.fill(0);
   signature[63] = signature[63]! | key.signBit;
   return signature;
 }

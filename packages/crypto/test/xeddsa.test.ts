@@ -1,11 +1,12 @@
 /**
  * XEdDSA (signal-wire.md §4): libsignal's known-answer signatures, interop with
- * `@signalapp/libsignal-client` in both directions, an independent re-statement of the §4
- * verification equation, and tampering.
+ * `@signalapp/libsignal-client` in both directions, independent re-statements of the §4 signing
+ * algorithm and verification equation (BigInt point arithmetic of `@noble/curves`), and tampering.
  */
 import { readFileSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
+import { sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,31 @@ function referenceVerify(u: Uint8Array, message: Uint8Array, signature: Uint8Arr
   return toHex(check.toBytes()) === toHex(R);
 }
 
+/**
+ * §4 signing written out with `@noble/curves` BigInt point arithmetic and `@noble/hashes`
+ * SHA-512 (independent of the hazmat modules and of both backends), as libsignal's
+ * `calculate_signature` computes it:
+ * r = SHA-512(0xFE ‖ 0xFF×31 ‖ k ‖ msg ‖ Z) mod L, R = rB, h = SHA-512(R ‖ A ‖ msg) mod L,
+ * s = h·a + r mod L, sig = R ‖ s with A's sign bit in bit 7 of sig[63].
+ */
+function referenceSign(privateKey: Uint8Array, message: Uint8Array, random: Uint8Array): string {
+  const k = privateKey.slice();
+  k[0] = k[0]! & 248;
+  k[31] = (k[31]! & 127) | 64;
+  const a = bytesToNumberLE(k) % L;
+  const A = ed25519.Point.BASE.multiply(a).toBytes();
+  const prefix = Uint8Array.of(0xfe, ...new Array<number>(31).fill(0xff));
+  const r = bytesToNumberLE(nobleSha512(Uint8Array.of(...prefix, ...k, ...message, ...random))) % L;
+  const R = ed25519.Point.BASE.multiplyUnsafe(r).toBytes();
+  const h = bytesToNumberLE(nobleSha512(Uint8Array.of(...R, ...A, ...message))) % L;
+  let s = (h * a + r) % L;
+  const signature = new Uint8Array(64);
+  signature.set(R, 0);
+  for (let i = 32; i < 64; i++, s >>= 8n) signature[i] = Number(s & 0xffn);
+  signature[63] = signature[63]! | (A[31]! & 0x80);
+  return toHex(signature);
+}
+
 const previous = useBackend(nodeBackend);
 afterAll(() => {
   useBackend(previous);
@@ -105,6 +131,34 @@ describe.each([nodeBackend, nobleBackend] as CryptoBackend[])(
       expect(PublicKey.deserialize(identity).verify(message, signature)).toBe(true);
       expect(referenceVerify(identity.subarray(1), message, signature)).toBe(true);
       expect(xeddsaVerify(identity.subarray(1), message, signature)).toBe(true);
+    });
+
+    it("signs byte-for-byte as the §4 reference (libsignal's algorithm) for the same Z", () => {
+      use();
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.uint8Array({ maxLength: 300 }),
+          fc.uint8Array({ minLength: 64, maxLength: 64 }),
+          (privateKey, message, random) => {
+            expect(toHex(xeddsaSign(privateKey, message, random))).toBe(
+              referenceSign(privateKey, message, random),
+            );
+          },
+        ),
+        { numRuns: backend.name === 'node' ? 150 : 40 },
+      );
+      // Keys and randomness at the edges: all-zero, all-ones, and the vector identity key.
+      for (const key of [
+        new Uint8Array(32),
+        new Uint8Array(32).fill(0xff),
+        bob('identityPrivate'),
+      ]) {
+        for (const random of [new Uint8Array(64), new Uint8Array(64).fill(0xff)]) {
+          const message = bob('signedPreKeyPublic');
+          expect(toHex(xeddsaSign(key, message, random))).toBe(referenceSign(key, message, random));
+        }
+      }
     });
 
     it('our signatures verify under libsignal (random, unclamped keys)', () => {

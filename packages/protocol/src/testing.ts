@@ -279,3 +279,4 @@ export function seededRng(seed: string | number): Rng {
     return out;
   };
 }
+export { InMemorySenderKeyStore } from './group/in-memory-sender-key-store.js';

@@ -27,7 +27,10 @@ export const CODE_SENDS_PER_IP: RateLimitPolicy = { burst: 20, intervalMs: 3 * M
 /** Registration attempts per IP: guesses across many numbers from one address. */
 export const REGISTRATIONS_PER_IP: RateLimitPolicy = { burst: 30, intervalMs: MINUTE };
 /** Provisioning codes per account: linking is rare. */
-export const PROVISIONING_CODES_PER_ACCOUNT: RateLimitPolicy = { burst: 5, intervalMs: 10 * MINUTE };
+export const PROVISIONING_CODES_PER_ACCOUNT: RateLimitPolicy = {
+  burst: 5,
+  intervalMs: 10 * MINUTE,
+};
 /** Link attempts per IP (codes have 128 bits; this bounds the work, not the guessing). */
 export const LINK_ATTEMPTS_PER_IP: RateLimitPolicy = { burst: 10, intervalMs: MINUTE };
 /** Prekey bundle fetches per account: sessions with a large group at once, not key draining. */

@@ -36,10 +36,7 @@ export function relayLoggerOptions(level: string): LoggerOptions {
 }
 
 /** A pino logger with the relay's settings, writing JSON lines to `destination` (stdout by default). */
-export function createRelayLogger(
-  level = 'info',
-  destination?: NodeJS.WritableStream,
-): Logger {
+export function createRelayLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
   return destination === undefined
     ? pino(relayLoggerOptions(level))
     : pino(relayLoggerOptions(level), destination);

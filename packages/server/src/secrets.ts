@@ -16,11 +16,7 @@ export const SERVER_SECRET_BYTES = 32;
 
 /** Domain separation: one HMAC key, one purpose label per kind of secret. */
 export type SecretPurpose =
-  | 'verification-code'
-  | 'number-key'
-  | 'registration-lock'
-  | 'provisioning-code'
-  | 'rate-limit';
+  'verification-code' | 'number-key' | 'registration-lock' | 'provisioning-code' | 'rate-limit';
 
 export class ServerSecret {
   readonly #key: Buffer;
@@ -43,6 +39,9 @@ export class ServerSecret {
   }
 
   toJSON(): string {
+    return '[ServerSecret]';
+  }
+  toString(): string {
     return '[ServerSecret]';
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -45,7 +45,9 @@ export function startSweeper(
           'sweep done',
         );
       })
-      .catch((err: unknown) => log.error({ err: { message: (err as Error).message } }, 'sweep failed'))
+      .catch((err: unknown) =>
+        log.error({ err: { message: (err as Error).message } }, 'sweep failed'),
+      )
       .finally(() => {
         running = null;
       });

@@ -7,7 +7,14 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '@sotto/api';
 import { FileAttachmentStore } from '../src/index.js';
-import { authed, freshIp, register, startHarness, type Harness } from './support/harness.js';
+import {
+  authed,
+  freshIp,
+  register,
+  startHarness,
+  type ErrorBody,
+  type Harness,
+} from './support/harness.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -20,11 +27,19 @@ describe('attachments', () => {
     await h.close();
   });
 
-  async function upload(d: { authorization: string }, body: Buffer | Readable, headers: Record<string, string> = {}) {
+  async function upload(
+    d: { authorization: string },
+    body: Buffer | Readable,
+    headers: Record<string, string> = {},
+  ) {
     return h.app.inject({
       method: 'POST',
       url: '/v1/attachments',
-      headers: { authorization: d.authorization, 'content-type': 'application/octet-stream', ...headers },
+      headers: {
+        authorization: d.authorization,
+        'content-type': 'application/octet-stream',
+        ...headers,
+      },
       payload: body,
     });
   }
@@ -35,11 +50,19 @@ describe('attachments', () => {
     const blob = randomBytes(50_000);
     const res = await upload(alice, blob);
     expect(res.statusCode).toBe(201);
-    const { attachmentId, size, expiresAt } = res.json<{ attachmentId: string; size: number; expiresAt: number }>();
+    const { attachmentId, size, expiresAt } = res.json<{
+      attachmentId: string;
+      size: number;
+      expiresAt: number;
+    }>();
     expect(attachmentId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(size).toBe(blob.length);
     expect(expiresAt).toBe(h.clock.now() + 30 * DAY);
-    const down = await h.app.inject({ method: 'GET', url: `/v1/attachments/${attachmentId}`, headers: authed(bob) });
+    const down = await h.app.inject({
+      method: 'GET',
+      url: `/v1/attachments/${attachmentId}`,
+      headers: authed(bob),
+    });
     expect(down.statusCode).toBe(200);
     expect(down.headers['content-type']).toBe('application/octet-stream');
     expect(down.rawPayload.equals(blob)).toBe(true);
@@ -49,12 +72,12 @@ describe('attachments', () => {
     const alice = await register(h);
     const declared = await upload(alice, randomBytes(64 * 1024 + 1));
     expect(declared.statusCode).toBe(413);
-    expect(declared.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(declared.json<ErrorBody>().error.code).toBe('PAYLOAD_TOO_LARGE');
     // No Content-Length: the stream is counted as it arrives.
     const chunks = Array.from({ length: 10 }, () => randomBytes(10_000));
     const streamed = await upload(alice, Readable.from(chunks));
     expect(streamed.statusCode).toBe(413);
-    expect(streamed.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(streamed.json<ErrorBody>().error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(h.attachments.size).toBe(0);
     expect(h.database.prepare('select count(*) as n from attachments').get()).toEqual({ n: 0 });
   });
@@ -68,7 +91,7 @@ describe('attachments', () => {
       payload: { a: 1 },
     });
     expect(json.statusCode).toBe(415);
-    expect(json.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(json.json<ErrorBody>().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const text = await upload(alice, Buffer.from('x'), { 'content-type': 'text/plain' });
     expect(text.statusCode).toBe(415);
     const anon = await h.app.inject({
@@ -83,15 +106,29 @@ describe('attachments', () => {
 
   it('answers ATTACHMENT_NOT_FOUND for unknown and expired ids, and the sweeper deletes blobs', async () => {
     const alice = await register(h);
-    const unknown = await h.app.inject({ method: 'GET', url: `/v1/attachments/${'A'.repeat(22)}`, headers: authed(alice) });
+    const unknown = await h.app.inject({
+      method: 'GET',
+      url: `/v1/attachments/${'A'.repeat(22)}`,
+      headers: authed(alice),
+    });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().error.code).toBe('ATTACHMENT_NOT_FOUND');
-    const bad = await h.app.inject({ method: 'GET', url: '/v1/attachments/..%2F..%2Fetc', headers: authed(alice) });
-    expect(bad.json().error.code).toBe('INVALID_REQUEST');
-    const { attachmentId } = (await upload(alice, randomBytes(10))).json<{ attachmentId: string }>();
+    expect(unknown.json<ErrorBody>().error.code).toBe('ATTACHMENT_NOT_FOUND');
+    const bad = await h.app.inject({
+      method: 'GET',
+      url: '/v1/attachments/..%2F..%2Fetc',
+      headers: authed(alice),
+    });
+    expect(bad.json<ErrorBody>().error.code).toBe('INVALID_REQUEST');
+    const { attachmentId } = (await upload(alice, randomBytes(10))).json<{
+      attachmentId: string;
+    }>();
     h.clock.advance(30 * DAY);
-    const expired = await h.app.inject({ method: 'GET', url: `/v1/attachments/${attachmentId}`, headers: authed(alice) });
-    expect(expired.json().error.code).toBe('ATTACHMENT_NOT_FOUND');
+    const expired = await h.app.inject({
+      method: 'GET',
+      url: `/v1/attachments/${attachmentId}`,
+      headers: authed(alice),
+    });
+    expect(expired.json<ErrorBody>().error.code).toBe('ATTACHMENT_NOT_FOUND');
     h.clock.advance(1);
     const swept = await h.server.sweep();
     expect(swept.attachmentIds).toEqual([attachmentId]);
@@ -110,9 +147,9 @@ describe('file attachment store', () => {
       const chunks: Buffer[] = [];
       for await (const c of back!) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).equals(blob)).toBe(true);
-      await expect(store.write('bbbbbbbbbbbbbbbbbbbbbb', Readable.from([randomBytes(6000)]), 5000)).rejects.toSatisfy((e) =>
-        ApiError.is(e, 'PAYLOAD_TOO_LARGE'),
-      );
+      await expect(
+        store.write('bbbbbbbbbbbbbbbbbbbbbb', Readable.from([randomBytes(6000)]), 5000),
+      ).rejects.toSatisfy((e) => ApiError.is(e, 'PAYLOAD_TOO_LARGE'));
       expect(readdirSync(dir)).toEqual(['abcdefghijklmnopqrstuv']);
       await expect(store.read('../../etc/passwd')).rejects.toThrow();
       await store.delete('abcdefghijklmnopqrstuv');

@@ -37,12 +37,17 @@ describe('bad input', () => {
     await h.close();
   });
 
-  const jsonRoutes = (Object.entries(routes) as [string, RouteSpec][]).filter(([, r]) => r.body !== undefined);
+  const jsonRoutes = (Object.entries(routes) as [string, RouteSpec][]).filter(
+    ([, r]) => r.body !== undefined,
+  );
 
   it('answers arbitrary JSON bodies on every route with a registered 4xx', async () => {
     const body = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }),
-      fc.dictionary(fc.constantFrom('number', 'code', 'token', 'preKeys', 'registrationId', 'x', '__proto__'), fc.jsonValue({ maxDepth: 2 })),
+      fc.dictionary(
+        fc.constantFrom('number', 'code', 'token', 'preKeys', 'registrationId', 'x', '__proto__'),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...jsonRoutes), body, async ([, route], payload) => {
@@ -50,7 +55,10 @@ describe('bad input', () => {
         const r = await h.app.inject({
           method: route.method,
           url,
-          headers: { 'content-type': 'application/json', ...(route.auth === 'none' ? {} : { authorization: alice.authorization }) },
+          headers: {
+            'content-type': 'application/json',
+            ...(route.auth === 'none' ? {} : { authorization: alice.authorization }),
+          },
           payload: JSON.stringify(payload),
         });
         // An arbitrary body may happen to be valid (e.g. `{}` for key upload): then it must succeed.
@@ -66,12 +74,20 @@ describe('bad input', () => {
       fc.asyncProperty(
         fc.constantFrom(...jsonRoutes),
         fc.uint8Array({ maxLength: 300 }),
-        fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=latin1'),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/octet-stream',
+          'application/json; charset=latin1',
+        ),
         async ([, route], bytes, type) => {
           const r = await h.app.inject({
             method: route.method,
             url: route.url.replace(':deviceId', '1').replace(':accountId', bob.accountId),
-            headers: { 'content-type': type, ...(route.auth === 'none' ? {} : { authorization: alice.authorization }) },
+            headers: {
+              'content-type': type,
+              ...(route.auth === 'none' ? {} : { authorization: alice.authorization }),
+            },
             payload: Buffer.from(bytes),
           });
           expectRegisteredError(r.statusCode, r.body);
@@ -95,7 +111,9 @@ describe('bad input', () => {
       requestId: 9,
       clientMessageId: randomBytes(16),
       recipient: bob.accountId,
-      envelopes: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content: randomBytes(20) }],
+      envelopes: [
+        { deviceId: 1, registrationId: bob.registrationId, type: 1, content: randomBytes(20) },
+      ],
     });
     const frame = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
@@ -112,7 +130,9 @@ describe('bad input', () => {
         const before = evil.frames.length;
         evil.sendRaw(bytes);
         // Interleave a legitimate message between alice and bob.
-        const r = await a.send(bob.accountId, [{ deviceId: 1, registrationId: bob.registrationId, content: randomBytes(16) }]);
+        const r = await a.send(bob.accountId, [
+          { deviceId: 1, registrationId: bob.registrationId, content: randomBytes(16) },
+        ]);
         expect(r.type).toBe('send-result');
         await b.next(isEnvelope);
         delivered++;
@@ -126,7 +146,10 @@ describe('bad input', () => {
       { numRuns: 150 },
     );
     evil.sendRaw('text frames are not part of the protocol');
-    expect(await evil.next((f) => f.type === 'error')).toMatchObject({ code: 'FRAME_INVALID', requestId: 0 });
+    expect(await evil.next((f) => f.type === 'error')).toMatchObject({
+      code: 'FRAME_INVALID',
+      requestId: 0,
+    });
     expect(delivered).toBe(150);
     evil.close();
     a.close();

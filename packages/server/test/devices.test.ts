@@ -1,6 +1,6 @@
 // Linking devices with a provisioning code, listing and removing them.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_DEVICES_PER_ACCOUNT } from '@sotto/api';
+import { MAX_DEVICES_PER_ACCOUNT, type ResponseBody } from '@sotto/api';
 import {
   authed,
   connect,
@@ -10,6 +10,7 @@ import {
   register,
   startHarness,
   type Harness,
+  type ErrorBody,
 } from './support/harness.js';
 
 describe('devices', () => {
@@ -22,7 +23,11 @@ describe('devices', () => {
   });
 
   async function provisioningCode(d: { authorization: string }) {
-    return h.app.inject({ method: 'POST', url: '/v1/devices/provisioning-code', headers: { authorization: d.authorization } });
+    return h.app.inject({
+      method: 'POST',
+      url: '/v1/devices/provisioning-code',
+      headers: { authorization: d.authorization },
+    });
   }
   async function link(code: string, registrationId = 99) {
     return h.app.inject({
@@ -44,9 +49,15 @@ describe('devices', () => {
     expect(linked.json()).toMatchObject({ accountId: primary.accountId, deviceId: 2 });
     const reused = await link(code);
     expect(reused.statusCode).toBe(403);
-    expect(reused.json().error.code).toBe('PROVISIONING_CODE_INVALID');
-    const list = await h.app.inject({ method: 'GET', url: '/v1/devices', headers: authed(primary) });
-    expect(list.json().devices.map((d: { deviceId: number; registrationId: number }) => [d.deviceId, d.registrationId])).toEqual([
+    expect(reused.json<ErrorBody>().error.code).toBe('PROVISIONING_CODE_INVALID');
+    const list = await h.app.inject({
+      method: 'GET',
+      url: '/v1/devices',
+      headers: authed(primary),
+    });
+    expect(
+      list.json<ResponseBody<'listDevices'>>().devices.map((d) => [d.deviceId, d.registrationId]),
+    ).toEqual([
       [1, primary.registrationId],
       [2, 555],
     ]);
@@ -59,12 +70,12 @@ describe('devices', () => {
     const linked = await linkDevice(h, primary);
     const fromLinked = await provisioningCode(linked);
     expect(fromLinked.statusCode).toBe(403);
-    expect(fromLinked.json().error.code).toBe('FORBIDDEN');
+    expect(fromLinked.json<ErrorBody>().error.code).toBe('FORBIDDEN');
     const wrong = await link('AAAAAAAAAAAAAAAAAAAAAA');
-    expect(wrong.json().error.code).toBe('PROVISIONING_CODE_INVALID');
+    expect(wrong.json<ErrorBody>().error.code).toBe('PROVISIONING_CODE_INVALID');
     const { code } = (await provisioningCode(primary)).json<{ code: string }>();
     h.clock.advance(10 * 60_000);
-    expect((await link(code)).json().error.code).toBe('PROVISIONING_CODE_INVALID');
+    expect((await link(code)).json<ErrorBody>().error.code).toBe('PROVISIONING_CODE_INVALID');
   });
 
   it('stops at the device limit', async () => {
@@ -74,7 +85,7 @@ describe('devices', () => {
     const { code } = (await provisioningCode(primary)).json<{ code: string }>();
     const res = await link(code);
     expect(res.statusCode).toBe(409);
-    expect(res.json().error.code).toBe('DEVICE_LIMIT_REACHED');
+    expect(res.json<ErrorBody>().error.code).toBe('DEVICE_LIMIT_REACHED');
   });
 
   it('lets the primary remove a linked device, which loses its credential and socket', async () => {
@@ -82,29 +93,61 @@ describe('devices', () => {
     const linked = await linkDevice(h, primary);
     const socket = await connect(h, linked);
     await socket.next(isQueueEmpty);
-    const res = await h.app.inject({ method: 'DELETE', url: `/v1/devices/${linked.deviceId}`, headers: authed(primary) });
+    const res = await h.app.inject({
+      method: 'DELETE',
+      url: `/v1/devices/${linked.deviceId}`,
+      headers: authed(primary),
+    });
     expect(res.statusCode).toBe(204);
     expect(await socket.closed()).toBe(4401);
-    const after = await h.app.inject({ method: 'GET', url: '/v1/devices', headers: authed(linked), remoteAddress: freshIp() });
+    const after = await h.app.inject({
+      method: 'GET',
+      url: '/v1/devices',
+      headers: authed(linked),
+      remoteAddress: freshIp(),
+    });
     expect(after.statusCode).toBe(401);
-    const again = await h.app.inject({ method: 'DELETE', url: `/v1/devices/${linked.deviceId}`, headers: authed(primary) });
+    const again = await h.app.inject({
+      method: 'DELETE',
+      url: `/v1/devices/${linked.deviceId}`,
+      headers: authed(primary),
+    });
     expect(again.statusCode).toBe(404);
-    expect(again.json().error.code).toBe('DEVICE_NOT_FOUND');
+    expect(again.json<ErrorBody>().error.code).toBe('DEVICE_NOT_FOUND');
     const events = await h.storage.readAuditLog(0, 100);
-    expect(events.find((e) => e.event === 'device-removed')).toMatchObject({ accountId: primary.accountId, deviceId: linked.deviceId });
+    expect(events.find((e) => e.event === 'device-removed')).toMatchObject({
+      accountId: primary.accountId,
+      deviceId: linked.deviceId,
+    });
   });
 
   it('lets a linked device remove only itself, and nobody remove the primary', async () => {
     const primary = await register(h);
     const a = await linkDevice(h, primary);
     const b = await linkDevice(h, primary);
-    const other = await h.app.inject({ method: 'DELETE', url: `/v1/devices/${b.deviceId}`, headers: authed(a) });
+    const other = await h.app.inject({
+      method: 'DELETE',
+      url: `/v1/devices/${b.deviceId}`,
+      headers: authed(a),
+    });
     expect(other.statusCode).toBe(403);
-    const primaryRemoval = await h.app.inject({ method: 'DELETE', url: '/v1/devices/1', headers: authed(primary) });
-    expect(primaryRemoval.json().error.code).toBe('FORBIDDEN');
-    const self = await h.app.inject({ method: 'DELETE', url: `/v1/devices/${a.deviceId}`, headers: authed(a) });
+    const primaryRemoval = await h.app.inject({
+      method: 'DELETE',
+      url: '/v1/devices/1',
+      headers: authed(primary),
+    });
+    expect(primaryRemoval.json<ErrorBody>().error.code).toBe('FORBIDDEN');
+    const self = await h.app.inject({
+      method: 'DELETE',
+      url: `/v1/devices/${a.deviceId}`,
+      headers: authed(a),
+    });
     expect(self.statusCode).toBe(204);
-    const bad = await h.app.inject({ method: 'DELETE', url: '/v1/devices/0', headers: authed(primary) });
-    expect(bad.json().error.code).toBe('INVALID_REQUEST');
+    const bad = await h.app.inject({
+      method: 'DELETE',
+      url: '/v1/devices/0',
+      headers: authed(primary),
+    });
+    expect(bad.json<ErrorBody>().error.code).toBe('INVALID_REQUEST');
   });
 });

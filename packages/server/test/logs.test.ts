@@ -31,16 +31,39 @@ describe('logs', () => {
     try {
       const alice = await register(h);
       const bob = await register(h);
-      secrets.push(alice.number, alice.number.slice(1), bob.number, h.sms.codeFor(alice.number), h.sms.codeFor(bob.number));
-      secrets.push(toBase64Url(alice.credential), toBase64Url(bob.credential), alice.authorization.slice(6));
+      secrets.push(
+        alice.number,
+        alice.number.slice(1),
+        bob.number,
+        h.sms.codeFor(alice.number),
+        h.sms.codeFor(bob.number),
+      );
+      secrets.push(
+        toBase64Url(alice.credential),
+        toBase64Url(bob.credential),
+        alice.authorization.slice(6),
+      );
       const token = randomBytes(32);
       secrets.push(b64(token));
-      await h.app.inject({ method: 'PUT', url: '/v1/accounts/me/registration-lock', headers: authed(bob), payload: { token: b64(token) } });
-      const code = await h.app.inject({ method: 'POST', url: '/v1/devices/provisioning-code', headers: authed(bob) });
+      await h.app.inject({
+        method: 'PUT',
+        url: '/v1/accounts/me/registration-lock',
+        headers: authed(bob),
+        payload: { token: b64(token) },
+      });
+      const code = await h.app.inject({
+        method: 'POST',
+        url: '/v1/devices/provisioning-code',
+        headers: authed(bob),
+      });
       secrets.push(code.json<{ code: string }>().code);
       await linkDevice(h, alice);
       const content = Buffer.from('the quick brown fox: plaintext never logged');
-      secrets.push(content.toString('hex'), toBase64(content), content.toString('latin1').slice(0, 20));
+      secrets.push(
+        content.toString('hex'),
+        toBase64(content),
+        content.toString('latin1').slice(0, 20),
+      );
       const a = await connect(h, alice);
       const b = await connect(h, bob);
       await a.next(isQueueEmpty);
@@ -51,10 +74,20 @@ describe('logs', () => {
       await b.next((f) => f.type === 'error');
       const ip = freshIp();
       secrets.push(ip);
-      await h.app.inject({ method: 'GET', url: '/v1/devices', headers: { authorization: 'Basic Zm9v' }, remoteAddress: ip });
+      await h.app.inject({
+        method: 'GET',
+        url: '/v1/devices',
+        headers: { authorization: 'Basic Zm9v' },
+        remoteAddress: ip,
+      });
       // A failing storage call is logged, without the request's data.
       h.storage.getDevices = () => Promise.reject(new Error('database is locked'));
-      await h.app.inject({ method: 'GET', url: '/v1/devices', headers: authed(alice), remoteAddress: ip });
+      await h.app.inject({
+        method: 'GET',
+        url: '/v1/devices',
+        headers: authed(alice),
+        remoteAddress: ip,
+      });
       a.close();
       b.close();
     } finally {

@@ -15,6 +15,7 @@ import {
   type Harness,
   type TestDevice,
   type TestSocket,
+  type ErrorBody,
 } from './support/harness.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -49,8 +50,15 @@ describe('messages', () => {
     const a = await online(alice);
     const b = await online(bob);
     const content = randomBytes(300);
-    const result = await a.send(bob.accountId, [{ ...to(bob, content), type: ENVELOPE_TYPES.prekeyMessage }]);
-    expect(result).toEqual({ type: 'send-result', requestId: 1, serverTimestamp: h.clock.now(), duplicate: false });
+    const result = await a.send(bob.accountId, [
+      { ...to(bob, content), type: ENVELOPE_TYPES.prekeyMessage },
+    ]);
+    expect(result).toEqual({
+      type: 'send-result',
+      requestId: 1,
+      serverTimestamp: h.clock.now(),
+      duplicate: false,
+    });
     const env = await b.next(isEnvelope);
     expect(Buffer.from(env.content).equals(content)).toBe(true);
     expect(env).toMatchObject({
@@ -77,13 +85,16 @@ describe('messages', () => {
     const bob = await register(h);
     const a = await online(alice);
     const contents = Array.from({ length: 5 }, () => randomBytes(32));
-    for (const c of contents) expect((await a.send(bob.accountId, [to(bob, c)])).type).toBe('send-result');
+    for (const c of contents)
+      expect((await a.send(bob.accountId, [to(bob, c)])).type).toBe('send-result');
     const b = await connect(h, bob);
     sockets.push(b);
     const got = [];
     for (let i = 0; i < 5; i++) got.push(await b.next(isEnvelope));
     await b.next(isQueueEmpty);
-    expect(got.map((e) => Buffer.from(e.content).toString('hex'))).toEqual(contents.map((c) => c.toString('hex')));
+    expect(got.map((e) => Buffer.from(e.content).toString('hex'))).toEqual(
+      contents.map((c) => c.toString('hex')),
+    );
     b.sendFrame({ type: 'ack', guids: got.map((e) => e.guid) });
     await waitFor(async () => (await h.storage.mailboxSize(bob.accountId, 1)) === 0);
   });
@@ -121,10 +132,22 @@ describe('messages', () => {
       code: 'MISMATCHED_DEVICES',
       details: { missingDevices: [2], extraDevices: [] },
     });
-    const extra = await a.send(bob.accountId, [to(bob), to(bob2), { deviceId: 9, registrationId: 1, content: randomBytes(4) }]);
-    expect(extra).toMatchObject({ code: 'MISMATCHED_DEVICES', details: { missingDevices: [], extraDevices: [9] } });
+    const extra = await a.send(bob.accountId, [
+      to(bob),
+      to(bob2),
+      { deviceId: 9, registrationId: 1, content: randomBytes(4) },
+    ]);
+    expect(extra).toMatchObject({
+      code: 'MISMATCHED_DEVICES',
+      details: { missingDevices: [], extraDevices: [9] },
+    });
     const stale = await a.send(bob.accountId, [to(bob), { ...to(bob2), registrationId: 887 }]);
-    expect(stale).toMatchObject({ type: 'error', status: 410, code: 'STALE_DEVICES', details: { staleDevices: [2] } });
+    expect(stale).toMatchObject({
+      type: 'error',
+      status: 410,
+      code: 'STALE_DEVICES',
+      details: { staleDevices: [2] },
+    });
     const unknown = await a.send(crypto.randomUUID(), [to(bob)]);
     expect(unknown).toMatchObject({ type: 'error', status: 404, code: 'ACCOUNT_NOT_FOUND' });
     expect(await h.storage.mailboxSize(bob.accountId, 1)).toBe(0);
@@ -139,7 +162,10 @@ describe('messages', () => {
     const a = await online(alice);
     const a2 = await online(alice2);
     const self = await a.send(alice.accountId, [to(alice), to(alice2)]);
-    expect(self).toMatchObject({ code: 'MISMATCHED_DEVICES', details: { missingDevices: [], extraDevices: [1] } });
+    expect(self).toMatchObject({
+      code: 'MISMATCHED_DEVICES',
+      details: { missingDevices: [], extraDevices: [1] },
+    });
     const ok = await a.send(alice.accountId, [to(alice2)]);
     expect(ok.type).toBe('send-result');
     expect((await a2.next(isEnvelope)).sourceDeviceId).toBe(1);
@@ -216,12 +242,35 @@ describe('messages', () => {
 
   it('refuses the upgrade without a valid credential, and plain GETs', async () => {
     await expect(h.app.injectWS('/v1/websocket', { headers: {} })).rejects.toThrow(/401/);
-    const plain = await h.app.inject({ method: 'GET', url: '/v1/websocket', remoteAddress: freshIp() });
+    const plain = await h.app.inject({
+      method: 'GET',
+      url: '/v1/websocket',
+      remoteAddress: freshIp(),
+    });
     expect(plain.statusCode).toBe(401);
     const bob = await register(h);
-    const plainAuthed = await h.app.inject({ method: 'GET', url: '/v1/websocket', headers: { authorization: bob.authorization } });
+    const plainAuthed = await h.app.inject({
+      method: 'GET',
+      url: '/v1/websocket',
+      headers: { authorization: bob.authorization },
+    });
     expect(plainAuthed.statusCode).toBe(400);
-    expect(plainAuthed.json().error.code).toBe('INVALID_REQUEST');
+    expect(plainAuthed.json<ErrorBody>().error.code).toBe('INVALID_REQUEST');
+  });
+
+  it('keeps answering clients alive and drops silent ones (heartbeat)', async () => {
+    await h.close();
+    h = await startHarness({ heartbeatIntervalMs: 40 });
+    const alive = await connect(h, await register(h));
+    sockets.push(alive);
+    // Injected test sockets do not answer pings by themselves (real ws clients do).
+    alive.ws.on('ping', (data: Buffer) => alive.ws.pong(data));
+    const silent = await connect(h, await register(h));
+    sockets.push(silent);
+    // A client that does not answer WebSocket pings is cut off after a missed round.
+    expect(await silent.closed(2000)).toBe(1006);
+    expect(alive.closeCode).toBeUndefined();
+    expect(h.server.connections.size).toBe(1);
   });
 
   it('answers pings', async () => {
@@ -251,7 +300,8 @@ describe('messages', () => {
         envelopes: [{ ...to(bob), type: 1 }],
       });
     }
-    for (const requestId of ids) await a.next((f) => f.type === 'send-result' && f.requestId === requestId);
+    for (const requestId of ids)
+      await a.next((f) => f.type === 'send-result' && f.requestId === requestId);
     expect(batches.reduce((x, y) => x + y, 0)).toBe(50);
     expect(batches.length).toBeLessThan(10);
     expect(Math.max(...batches)).toBeGreaterThan(5);

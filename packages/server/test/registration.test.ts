@@ -1,7 +1,7 @@
 // Phone verification, registration, device authentication and the registration lock, in process.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatAuthorization } from '@sotto/api';
+import { formatAuthorization, type ResponseBody } from '@sotto/api';
 import { verifyAuditLog } from '../src/index.js';
 import {
   authed,
@@ -16,6 +16,7 @@ import {
   requestCode,
   startHarness,
   type Harness,
+  type ErrorBody,
 } from './support/harness.js';
 
 const MINUTE = 60_000;
@@ -46,9 +47,14 @@ describe('phone verification and registration', () => {
     expect(res.json()).toEqual({ expiresInSeconds: 600 });
     const code = h.sms.codeFor(number);
     expect(code).toMatch(/^[0-9]{6}$/);
-    const rows = h.database.prepare('select * from verification_codes').all() as Record<string, unknown>[];
+    const rows = h.database.prepare('select * from verification_codes').all() as Record<
+      string,
+      unknown
+    >[];
     expect(rows).toHaveLength(1);
-    const dump = JSON.stringify(rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
+    const dump = JSON.stringify(rows, (_k, v: unknown) =>
+      Buffer.isBuffer(v) ? v.toString('hex') : v,
+    );
     expect(dump).not.toContain(number);
     expect(dump).not.toContain(number.slice(1));
     expect(dump).not.toContain(Buffer.from(code).toString('hex'));
@@ -61,25 +67,32 @@ describe('phone verification and registration', () => {
     const code = h.sms.codeFor(number);
     const res = await registerWith(number, code);
     expect(res.statusCode).toBe(200);
-    const body = res.json<{ accountId: string; deviceId: number; credential: string; reregistered: boolean }>();
+    const body = res.json<{
+      accountId: string;
+      deviceId: number;
+      credential: string;
+      reregistered: boolean;
+    }>();
     expect(body.deviceId).toBe(1);
     expect(body.reregistered).toBe(false);
     expect(body.credential).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // The credential is stored only as its SHA-256.
-    const row = h.database.prepare('select credential_hash from devices').get() as { credential_hash: Buffer };
+    const row = h.database.prepare('select credential_hash from devices').get() as {
+      credential_hash: Buffer;
+    };
     expect(row.credential_hash.length).toBe(32);
     expect(row.credential_hash.toString('base64url')).not.toBe(body.credential);
     // The code is single use.
     const again = await registerWith(number, code);
-    expect(again.json().error.code).toBe('VERIFICATION_CODE_EXPIRED');
+    expect(again.json<ErrorBody>().error.code).toBe('VERIFICATION_CODE_EXPIRED');
   });
 
   it('refuses invalid numbers', async () => {
     const bad = await requestCode(h, '+10000000000');
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.code).toBe('INVALID_PHONE_NUMBER');
+    expect(bad.json<ErrorBody>().error.code).toBe('INVALID_PHONE_NUMBER');
     const spaced = await requestCode(h, '+1 415 555 0100');
-    expect(spaced.json().error.code).toBe('INVALID_REQUEST');
+    expect(spaced.json<ErrorBody>().error.code).toBe('INVALID_REQUEST');
     expect(h.sms.sent).toHaveLength(0);
   });
 
@@ -91,12 +104,14 @@ describe('phone verification and registration', () => {
     for (let i = 0; i < 5; i++) {
       const r = await registerWith(number, wrong);
       expect(r.statusCode).toBe(403);
-      expect(r.json().error.code).toBe('VERIFICATION_CODE_INVALID');
+      expect(r.json<ErrorBody>().error.code).toBe('VERIFICATION_CODE_INVALID');
     }
     const r = await registerWith(number, code);
     expect(r.statusCode).toBe(429);
-    expect(r.json().error.code).toBe('VERIFICATION_ATTEMPTS_EXHAUSTED');
-    const failures = (await h.storage.readAuditLog(0, 100)).filter((e) => e.event === 'verification-code-failed');
+    expect(r.json<ErrorBody>().error.code).toBe('VERIFICATION_ATTEMPTS_EXHAUSTED');
+    const failures = (await h.storage.readAuditLog(0, 100)).filter(
+      (e) => e.event === 'verification-code-failed',
+    );
     expect(failures).toHaveLength(5);
   });
 
@@ -106,7 +121,7 @@ describe('phone verification and registration', () => {
     h.clock.advance(10 * MINUTE);
     const r = await registerWith(number, h.sms.codeFor(number));
     expect(r.statusCode).toBe(403);
-    expect(r.json().error.code).toBe('VERIFICATION_CODE_EXPIRED');
+    expect(r.json<ErrorBody>().error.code).toBe('VERIFICATION_CODE_EXPIRED');
   });
 
   it('limits code sends per number and per address', async () => {
@@ -114,8 +129,8 @@ describe('phone verification and registration', () => {
     for (let i = 0; i < 3; i++) expect((await requestCode(h, number)).statusCode).toBe(202);
     const limited = await requestCode(h, number);
     expect(limited.statusCode).toBe(429);
-    expect(limited.json().error.code).toBe('RATE_LIMITED');
-    expect(limited.json().error.details.retryAfterMs).toBeGreaterThan(0);
+    expect(limited.json<ErrorBody>().error.code).toBe('RATE_LIMITED');
+    expect(limited.json<ErrorBody>().error.details.retryAfterMs).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     h.clock.advance(10 * MINUTE);
     expect((await requestCode(h, number)).statusCode).toBe(202);
@@ -135,12 +150,12 @@ describe('phone verification and registration', () => {
     h.sms.failing = true;
     const failed = await requestCode(h, freshNumber());
     expect(failed.statusCode).toBe(502);
-    expect(failed.json().error.code).toBe('SMS_DELIVERY_FAILED');
+    expect(failed.json<ErrorBody>().error.code).toBe('SMS_DELIVERY_FAILED');
     const none = await startHarness({ sms: null });
     try {
       const r = await requestCode(none, freshNumber());
       expect(r.statusCode).toBe(503);
-      expect(r.json().error.code).toBe('SMS_UNAVAILABLE');
+      expect(r.json<ErrorBody>().error.code).toBe('SMS_UNAVAILABLE');
     } finally {
       await none.close();
     }
@@ -153,20 +168,29 @@ describe('phone verification and registration', () => {
     key[0] = 0x08;
     const r = await registerWith(number, h.sms.codeFor(number), { identityKey: b64(key) });
     expect(r.statusCode).toBe(400);
-    expect(r.json().error.code).toBe('INVALID_KEY');
+    expect(r.json<ErrorBody>().error.code).toBe('INVALID_KEY');
   });
 
   it('authenticates devices by credential and refuses anything else', async () => {
     const d = await register(h);
     const ok = await h.app.inject({ method: 'GET', url: '/v1/accounts/me', headers: authed(d) });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toEqual({ accountId: d.accountId, deviceId: 1, number: d.number, registrationLock: false });
+    expect(ok.json()).toEqual({
+      accountId: d.accountId,
+      deviceId: 1,
+      number: d.number,
+      registrationLock: false,
+    });
     const variants = [
       undefined,
       'Basic',
       formatAuthorization({ accountId: d.accountId, deviceId: 1, credential: randomBytes(32) }),
       formatAuthorization({ accountId: d.accountId, deviceId: 2, credential: d.credential }),
-      formatAuthorization({ accountId: crypto.randomUUID(), deviceId: 1, credential: d.credential }),
+      formatAuthorization({
+        accountId: crypto.randomUUID(),
+        deviceId: 1,
+        credential: d.credential,
+      }),
     ];
     for (const authorization of variants) {
       const r = await h.app.inject({
@@ -176,7 +200,7 @@ describe('phone verification and registration', () => {
         remoteAddress: freshIp(),
       });
       expect(r.statusCode).toBe(401);
-      expect(r.json().error.code).toBe('UNAUTHENTICATED');
+      expect(r.json<ErrorBody>().error.code).toBe('UNAUTHENTICATED');
     }
   });
 
@@ -184,7 +208,12 @@ describe('phone verification and registration', () => {
     const ip = freshIp();
     const codes: number[] = [];
     for (let i = 0; i < 22; i++) {
-      const r = await h.app.inject({ method: 'GET', url: '/v1/devices', headers: { authorization: 'Basic eA==' }, remoteAddress: ip });
+      const r = await h.app.inject({
+        method: 'GET',
+        url: '/v1/devices',
+        headers: { authorization: 'Basic eA==' },
+        remoteAddress: ip,
+      });
       codes.push(r.statusCode);
     }
     expect(codes.slice(0, 20).every((c) => c === 401)).toBe(true);
@@ -200,14 +229,28 @@ describe('phone verification and registration', () => {
     expect(second.accountId).toBe(first.accountId);
     expect(await socket.closed()).toBe(4401);
     for (const old of [first, linked]) {
-      const r = await h.app.inject({ method: 'GET', url: '/v1/devices', headers: authed(old), remoteAddress: freshIp() });
+      const r = await h.app.inject({
+        method: 'GET',
+        url: '/v1/devices',
+        headers: authed(old),
+        remoteAddress: freshIp(),
+      });
       expect(r.statusCode).toBe(401);
     }
-    const devices = await h.app.inject({ method: 'GET', url: '/v1/devices', headers: authed(second) });
-    expect(devices.json().devices.map((d: { deviceId: number }) => d.deviceId)).toEqual([1]);
+    const devices = await h.app.inject({
+      method: 'GET',
+      url: '/v1/devices',
+      headers: authed(second),
+    });
+    expect(devices.json<ResponseBody<'listDevices'>>().devices.map((d) => d.deviceId)).toEqual([1]);
     const events = (await h.storage.readAuditLog(0, 100)).map((e) => e.event);
     expect(events).toEqual(
-      expect.arrayContaining(['account-registered', 'device-added', 'account-reregistered', 'identity-key-changed']),
+      expect.arrayContaining([
+        'account-registered',
+        'device-added',
+        'account-reregistered',
+        'identity-key-changed',
+      ]),
     );
     expect(await verifyAuditLog(h.storage)).toMatchObject({ ok: true });
   });
@@ -254,12 +297,18 @@ describe('registration lock', () => {
     const token = randomBytes(32);
     const refused = await lock(linked, token);
     expect(refused.statusCode).toBe(403);
-    expect(refused.json().error.code).toBe('FORBIDDEN');
+    expect(refused.json<ErrorBody>().error.code).toBe('FORBIDDEN');
     expect((await lock(primary, token)).statusCode).toBe(204);
-    const me = await h.app.inject({ method: 'GET', url: '/v1/accounts/me', headers: authed(linked) });
-    expect(me.json().registrationLock).toBe(true);
+    const me = await h.app.inject({
+      method: 'GET',
+      url: '/v1/accounts/me',
+      headers: authed(linked),
+    });
+    expect(me.json<ResponseBody<'whoAmI'>>().registrationLock).toBe(true);
     // Stored as an HMAC, not the token.
-    const row = h.database.prepare('select reglock_hash from accounts').get() as { reglock_hash: Buffer };
+    const row = h.database.prepare('select reglock_hash from accounts').get() as {
+      reglock_hash: Buffer;
+    };
     expect(row.reglock_hash.equals(token)).toBe(false);
     expect(row.reglock_hash.length).toBe(32);
   });
@@ -270,14 +319,14 @@ describe('registration lock', () => {
     await lock(primary, token);
     const without = await reregister(primary.number);
     expect(without.statusCode).toBe(423);
-    expect(without.json().error.code).toBe('REGISTRATION_LOCKED');
-    expect(without.json().error.details.timeRemainingMs).toBe(7 * DAY);
+    expect(without.json<ErrorBody>().error.code).toBe('REGISTRATION_LOCKED');
+    expect(without.json<ErrorBody>().error.details.timeRemainingMs).toBe(7 * DAY);
     const wrong = await reregister(primary.number, randomBytes(32));
     expect(wrong.statusCode).toBe(423);
-    expect(wrong.json().error.code).toBe('REGISTRATION_LOCK_MISMATCH');
+    expect(wrong.json<ErrorBody>().error.code).toBe('REGISTRATION_LOCK_MISMATCH');
     const right = await reregister(primary.number, token);
     expect(right.statusCode).toBe(200);
-    expect(right.json().reregistered).toBe(true);
+    expect(right.json<ResponseBody<'register'>>().reregistered).toBe(true);
     // Re-registration clears the lock; the new primary sets it again if it wants one.
     const me = await h.app.inject({
       method: 'GET',
@@ -286,12 +335,14 @@ describe('registration lock', () => {
         authorization: formatAuthorization({
           accountId: primary.accountId,
           deviceId: 1,
-          credential: Buffer.from(right.json().credential, 'base64url'),
+          credential: Buffer.from(right.json<ResponseBody<'register'>>().credential, 'base64url'),
         }),
       },
     });
-    expect(me.json().registrationLock).toBe(false);
-    const failed = (await h.storage.readAuditLog(0, 100)).filter((e) => e.event === 'registration-lock-failed');
+    expect(me.json<ResponseBody<'whoAmI'>>().registrationLock).toBe(false);
+    const failed = (await h.storage.readAuditLog(0, 100)).filter(
+      (e) => e.event === 'registration-lock-failed',
+    );
     expect(failed.map((e) => e.accountId)).toEqual([primary.accountId]);
   });
 
@@ -300,14 +351,16 @@ describe('registration lock', () => {
     const token = randomBytes(32);
     await lock(primary, token);
     for (let i = 0; i < 10; i++) {
-      expect((await reregister(primary.number, randomBytes(32))).json().error.code).toBe('REGISTRATION_LOCK_MISMATCH');
+      expect((await reregister(primary.number, randomBytes(32))).json<ErrorBody>().error.code).toBe(
+        'REGISTRATION_LOCK_MISMATCH',
+      );
       // Leave room for the next SMS (one per 10 minutes per number).
       h.clock.advance(10 * MINUTE);
     }
     h.clock.advance(10 * MINUTE);
     const blocked = await reregister(primary.number, token);
     expect(blocked.statusCode).toBe(429);
-    expect(blocked.json().error.code).toBe('RATE_LIMITED');
+    expect(blocked.json<ErrorBody>().error.code).toBe('RATE_LIMITED');
     // The first attempt was at t0; the bucket refills one attempt at t0 + 1 day.
     h.clock.advance(DAY - 120 * MINUTE);
     expect((await reregister(primary.number, token)).statusCode).toBe(429);
@@ -328,8 +381,8 @@ describe('registration lock', () => {
     await h.app.inject({ method: 'GET', url: '/v1/devices', headers: authed(primary) });
     h.clock.advance(6 * DAY);
     const still = await reregister(primary.number);
-    expect(still.json().error.code).toBe('REGISTRATION_LOCKED');
-    expect(still.json().error.details.timeRemainingMs).toBe(DAY);
+    expect(still.json<ErrorBody>().error.code).toBe('REGISTRATION_LOCKED');
+    expect(still.json<ErrorBody>().error.details.timeRemainingMs).toBe(DAY);
     h.clock.advance(DAY);
     const lapsed = await reregister(primary.number);
     expect(lapsed.statusCode).toBe(200);
@@ -338,10 +391,16 @@ describe('registration lock', () => {
   it('can be removed by the primary', async () => {
     const primary = await register(h);
     await lock(primary, randomBytes(32));
-    const r = await h.app.inject({ method: 'DELETE', url: '/v1/accounts/me/registration-lock', headers: authed(primary) });
+    const r = await h.app.inject({
+      method: 'DELETE',
+      url: '/v1/accounts/me/registration-lock',
+      headers: authed(primary),
+    });
     expect(r.statusCode).toBe(204);
     expect((await reregister(primary.number)).statusCode).toBe(200);
     const events = (await h.storage.readAuditLog(0, 100)).map((e) => e.event);
-    expect(events).toEqual(expect.arrayContaining(['registration-lock-set', 'registration-lock-removed']));
+    expect(events).toEqual(
+      expect.arrayContaining(['registration-lock-set', 'registration-lock-removed']),
+    );
   });
 });

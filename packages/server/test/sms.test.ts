@@ -58,7 +58,9 @@ describe('webhook SMS sender', () => {
   it('fails with SMS_DELIVERY_FAILED on a non-2xx answer, without echoing secrets', async () => {
     status = 500;
     const sender = new WebhookSmsSender({ url });
-    const err = await sender.send({ to: '+14155550100', code: '123456', validMinutes: 10 }).catch((e: unknown) => e);
+    const err = await sender
+      .send({ to: '+14155550100', code: '123456', validMinutes: 10 })
+      .catch((e: unknown) => e);
     expect(ApiError.is(err, 'SMS_DELIVERY_FAILED')).toBe(true);
     expect((err as Error).message).toBe('the SMS gateway answered 500');
     expect(received[0]!.headers.authorization).toBeUndefined();
@@ -67,8 +69,8 @@ describe('webhook SMS sender', () => {
   it('fails with SMS_DELIVERY_FAILED when the gateway is unreachable or slow', async () => {
     await new Promise((r) => server.close(r));
     const down = new WebhookSmsSender({ url });
-    await expect(down.send({ to: '+14155550100', code: '1', validMinutes: 10 })).rejects.toSatisfy((e) =>
-      ApiError.is(e, 'SMS_DELIVERY_FAILED'),
+    await expect(down.send({ to: '+14155550100', code: '1', validMinutes: 10 })).rejects.toSatisfy(
+      (e) => ApiError.is(e, 'SMS_DELIVERY_FAILED'),
     );
     server = createServer(() => {
       /* never answers */
@@ -78,8 +80,8 @@ describe('webhook SMS sender', () => {
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
       timeoutMs: 100,
     });
-    await expect(slow.send({ to: '+14155550100', code: '1', validMinutes: 10 })).rejects.toSatisfy((e) =>
-      ApiError.is(e, 'SMS_DELIVERY_FAILED'),
+    await expect(slow.send({ to: '+14155550100', code: '1', validMinutes: 10 })).rejects.toSatisfy(
+      (e) => ApiError.is(e, 'SMS_DELIVERY_FAILED'),
     );
     server.closeAllConnections();
   });

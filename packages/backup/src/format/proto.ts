@@ -50,25 +50,51 @@ export class ProtoWriter {
 
   /** A varint of a safe non-negative integer; room must have been ensured (10 bytes). */
   #varint(value: number): void {
+    if (value < TWO_POW_31) {
+      const buf = this.buf;
+      let pos = this.pos;
+      let v = value;
+      while (v > 127) {
+        buf[pos++] = (v & 127) | 0x80;
+        v >>>= 7;
+      }
+      buf[pos++] = v;
+      this.pos = pos;
+      return;
+    }
+    const low = value >>> 0;
+    this.#varint64(low, (value - low) / 0x1_0000_0000);
+  }
+
+  /** A varint of high·2^32 + low (high < 2^25, so the bits above the low 28 fit in 32). */
+  #varint64(low: number, high: number): void {
     const buf = this.buf;
     let pos = this.pos;
-    let v = value;
-    if (v >= TWO_POW_31) {
-      // 32-bit pieces: the low 28 bits first, then the rest (< 2^25) in integer arithmetic.
-      const low = v >>> 0;
-      const high = (v - low) / 0x1_0000_0000;
-      buf[pos++] = (low & 127) | 0x80;
-      buf[pos++] = ((low >>> 7) & 127) | 0x80;
-      buf[pos++] = ((low >>> 14) & 127) | 0x80;
-      buf[pos++] = ((low >>> 21) & 127) | 0x80;
-      v = (low >>> 28) | (high << 4);
-    }
+    buf[pos++] = (low & 127) | 0x80;
+    buf[pos++] = ((low >>> 7) & 127) | 0x80;
+    buf[pos++] = ((low >>> 14) & 127) | 0x80;
+    buf[pos++] = ((low >>> 21) & 127) | 0x80;
+    let v = ((low >>> 28) | (high << 4)) >>> 0;
     while (v > 127) {
       buf[pos++] = (v & 127) | 0x80;
       v >>>= 7;
     }
     buf[pos++] = v;
     this.pos = pos;
+  }
+
+  /** A zigzag varint (sint64) of a safe integer, exact up to ±(2^53 − 1). */
+  zigzag(value: number): void {
+    this.ensure(10);
+    const negative = value < 0;
+    // z = 2m for m = value ≥ 0, z = 2m + 1 for m = −value − 1 when negative; computed in parts.
+    const m = negative ? -value - 1 : value;
+    const low = m >>> 0;
+    const high = (m - low) / 0x1_0000_0000;
+    const zLow = ((low << 1) | (negative ? 1 : 0)) >>> 0;
+    const zHigh = high * 2 + (low >>> 31);
+    if (zHigh === 0 && zLow < TWO_POW_31) this.#varint(zLow);
+    else this.#varint64(zLow, zHigh);
   }
 
   varint(value: number): void {
@@ -93,7 +119,9 @@ export class ProtoWriter {
     if (!Number.isSafeInteger(value)) {
       throw new BackupError('INVALID_ARGUMENT', `field ${field} must be a safe integer`);
     }
-    this.uint(field, value >= 0 ? value * 2 : -value * 2 - 1);
+    this.ensure(6);
+    this.#varint(field << 3);
+    this.zigzag(value);
   }
 
   /** A bool field; omitted when false. */
@@ -237,9 +265,32 @@ export class ProtoReader {
     throw corrupt('varint is too long');
   }
 
+  /** A zigzag varint (sint64) as a safe integer. */
   sint(): number {
-    const v = this.varint();
-    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+    const buf = this.buf;
+    const end = this.end;
+    let pos = this.pos;
+    let low = 0;
+    let high = 0;
+    let shift = 0;
+    for (let i = 0; ; i++) {
+      if (i === 8) throw corrupt('varint is too long');
+      if (pos >= end) throw corrupt('varint runs past the end');
+      const b = buf[pos++]!;
+      if (i < 4) low |= (b & 127) << (7 * i);
+      else {
+        high |= (b & 127) << shift;
+        shift += 7;
+      }
+      if (b < 128) break;
+    }
+    this.pos = pos;
+    // z = high·2^28 + low; |value| − (negative ? 1 : 0) = ⌊z / 2⌋ = high·2^27 + (low >>> 1).
+    if (high >= 2 ** 26) throw corrupt('integer exceeds 2^53 - 1');
+    const magnitude = high * 2 ** 27 + (low >>> 1);
+    const value = (low & 1) === 1 ? -magnitude - 1 : magnitude;
+    if (!Number.isSafeInteger(value)) throw corrupt('integer exceeds 2^53 - 1');
+    return value;
   }
 
   bool(): boolean {

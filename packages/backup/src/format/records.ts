@@ -227,7 +227,7 @@ function writeSetting(w: ProtoWriter, s: SettingRecord): void {
   } else if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw badRecord('a numeric setting must be a safe integer');
     w.varint((3 << 3) | WIRE_VARINT);
-    w.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+    w.zigzag(v);
   } else if (typeof v === 'string') {
     w.string(4, v, true);
   } else if (v instanceof Uint8Array) {
@@ -321,7 +321,7 @@ export function writeRecord(w: ProtoWriter, record: BackupRecord): void {
 
 // ---- decoding ----
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 function readInfo(r: ProtoReader): BackupInfoRecord {
   let schemaVersion = 0;

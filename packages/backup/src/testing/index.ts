@@ -1,5 +1,6 @@
 /**
- * @sotto/backup/testing — helpers for tests and benchmarks (Node and Vitest only).
+ * @sotto/backup/testing — for tests and benchmarks (Node + Vitest): the conformance suites every
+ * adapter of the VaultStore and BackupStorage ports runs, and a deterministic synthetic history.
  */
 export {
   syntheticHistory,
@@ -8,3 +9,5 @@ export {
   encodeRecords,
   type SyntheticHistoryOptions,
 } from './synthetic-history.js';
+export { describeVaultStoreConformance } from './vault-store-conformance.js';
+export { describeBackupStorageConformance } from './storage-conformance.js';

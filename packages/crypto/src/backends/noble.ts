@@ -8,7 +8,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { sha3_256, sha3_512, shake256 } from '@noble/hashes/sha3.js';
+import { sha3_256, sha3_512, shake128, shake256 } from '@noble/hashes/sha3.js';
 import { abytes, anumber } from '../assert.js';
 import type { CryptoBackend } from '../backend.js';
 import { CryptoError } from '../errors.js';
@@ -92,6 +92,13 @@ export const nobleBackend: CryptoBackend = {
     anumber(length, 0, 1 << 20, 'length');
     if (length === 0) return new Uint8Array(0);
     return shake256(data, { dkLen: length });
+  },
+
+  shake128(data, length) {
+    abytes(data, undefined, 'data');
+    anumber(length, 0, 1 << 20, 'length');
+    if (length === 0) return new Uint8Array(0);
+    return shake128(data, { dkLen: length });
   },
 
   aes256CbcEncrypt(key, iv, plaintext) {

@@ -4,8 +4,9 @@
  * - OpenSSL's output Buffers are re-wrapped as plain Uint8Array views (no copy; Node allocates
  *   them unpooled), so callers never see Buffer's `slice()` semantics.
  * - Raw X25519/Ed25519 keys are imported as JWK, not DER: OpenSSL 3's DER decoder costs ~10× more.
- * - One-shot hashes use `crypto.hash`; HKDF is built on `createHmac` (cheaper than `hkdfSync`
- *   for the short outputs the protocol uses).
+ * - One-shot hashes use `crypto.hash`. HMAC of short messages and HKDF of short outputs run on
+ *   the JavaScript SHA-256 of `hmac-sha256.ts`: `createHmac` costs ~2.8 µs of set-up per call,
+ *   more than hashing two blocks in JS (long inputs stay on OpenSSL).
  * - Small random requests are served from a 4 KiB pool refilled by `randomFillSync`.
  *
  * Caches: public KeyObjects in a bounded LRU keyed by the raw key. A private X25519 KeyObject is
@@ -17,6 +18,7 @@ import { abytes, anumber } from '../assert.js';
 import type { CryptoBackend } from '../backend.js';
 import { BoundedCache, bytesKey } from '../bounded-cache.js';
 import { CryptoError } from '../errors.js';
+import { hkdfSha256Js, hmacSha256Js, hmacSha256PartsJs } from './hmac-sha256.js';
 
 type KeyObject = nodeCrypto.KeyObject;
 
@@ -111,34 +113,18 @@ function isAllZero(bytes: Uint8Array): boolean {
   return acc === 0;
 }
 
+/** Above this output length `hkdfSync` (one native call) beats the JavaScript HKDF. */
+const HKDF_JS_MAX_LENGTH = 128;
+/** HMAC messages up to this length fit two SHA-256 blocks: JavaScript is faster than OpenSSL. */
+const HMAC_JS_MAX_LENGTH = 119;
 const ZERO_SALT = new Uint8Array(32);
-/** Above this output length `hkdfSync` beats the createHmac loop. */
-const HKDF_HMAC_LOOP_MAX = 128;
 
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   if (length === 0) return new Uint8Array(0);
+  if (length <= HKDF_JS_MAX_LENGTH) return hkdfSha256Js(ikm, salt, info, length);
+  // RFC 5869 §2.2: an empty salt means HashLen zero bytes.
   const effectiveSalt = salt.length === 0 ? ZERO_SALT : salt;
-  if (length > HKDF_HMAC_LOOP_MAX) {
-    return new Uint8Array(nodeCrypto.hkdfSync('sha256', ikm, effectiveSalt, info, length));
-  }
-  // RFC 5869 §2.2 extract, §2.3 expand.
-  const prk = nodeCrypto.createHmac('sha256', effectiveSalt).update(ikm).digest();
-  const out = new Uint8Array(length);
-  const counter = new Uint8Array(1);
-  let previous: Buffer | undefined;
-  for (let offset = 0, i = 1; offset < length; i++, offset += 32) {
-    const mac = nodeCrypto.createHmac('sha256', prk);
-    if (previous !== undefined) mac.update(previous);
-    mac.update(info);
-    counter[0] = i;
-    const block = mac.update(counter).digest();
-    out.set(length - offset >= 32 ? block : block.subarray(0, length - offset), offset);
-    previous?.fill(0);
-    previous = block;
-  }
-  previous?.fill(0);
-  prk.fill(0);
-  return out;
+  return new Uint8Array(nodeCrypto.hkdfSync('sha256', ikm, effectiveSalt, info, length));
 }
 
 /** `update()` ‖ `final()` without a copy when one of them is empty. */
@@ -194,11 +180,18 @@ export const nodeBackend: CryptoBackend = {
   hmacSha256(key, data) {
     abytes(key, undefined, 'key');
     abytes(data, undefined, 'data');
+    if (data.length <= HMAC_JS_MAX_LENGTH) return hmacSha256Js(key, data);
     return plain(nodeCrypto.createHmac('sha256', key).update(data).digest());
   },
 
   hmacSha256Parts(key, parts) {
     abytes(key, undefined, 'key');
+    let total = 0;
+    for (const p of parts) {
+      abytes(p, undefined, 'part');
+      total += p.length;
+    }
+    if (total <= HMAC_JS_MAX_LENGTH) return hmacSha256PartsJs(key, parts);
     const mac = nodeCrypto.createHmac('sha256', key);
     for (const p of parts) mac.update(p);
     return plain(mac.digest());
@@ -220,6 +213,13 @@ export const nodeBackend: CryptoBackend = {
     anumber(length, 0, 1 << 20, 'length');
     if (length === 0) return new Uint8Array(0);
     return plain(nodeCrypto.createHash('shake256', { outputLength: length }).update(data).digest());
+  },
+
+  shake128(data, length) {
+    abytes(data, undefined, 'data');
+    anumber(length, 0, 1 << 20, 'length');
+    if (length === 0) return new Uint8Array(0);
+    return plain(nodeCrypto.createHash('shake128', { outputLength: length }).update(data).digest());
   },
 
   aes256CbcEncrypt(key, iv, plaintext) {

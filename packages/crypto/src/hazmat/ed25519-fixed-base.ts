@@ -172,11 +172,20 @@ function encode(out: Uint8Array, p: Extended, zInverse: Fe, x: Fe, y: Fe): void 
 
 // ---- Curve constants and the base-point table -------------------------------------------------
 
-/** Limbs of one table entry: y + x, y − x, 2d·x·y. */
-const NIELS_LIMBS = 3 * FE_LIMBS;
+/**
+ * A table entry is stored as 18 doubles, two carried limbs (|limb| < 2^22) per double as
+ * `low + 2^23·high`: (y + x)_l with (y − x)_l for l < 12, then (2dxy)_2m with (2dxy)_2m+1 for m < 6.
+ * Every masked sum is still exact (< 2^45), and halving the doubles halves the work of the
+ * constant-time scan, which reads every entry of a row.
+ */
+const PACKED = 18;
+const PAIR_SHIFT = 2 ** 23;
+const INV_PAIR_SHIFT = 2 ** -23;
+/** Adding and subtracting 1.5·2^52 rounds a double below 2^51 in magnitude to an integer. */
+const ROUND = 1.5 * 2 ** 52;
 const ROWS = 32;
 const ENTRIES = 8;
-const ROW_LIMBS = ENTRIES * NIELS_LIMBS;
+const ROW_DOUBLES = ENTRIES * PACKED;
 
 interface Curve {
   /** d = −121665/121666 and 2d. */
@@ -188,7 +197,9 @@ interface Curve {
 let curve: Curve | undefined;
 
 function fail(what: string): never {
-  throw new Error(`ed25519-fixed-base: self-check failed (${what}); the field arithmetic is broken`);
+  throw new Error(
+    `ed25519-fixed-base: self-check failed (${what}); the field arithmetic is broken`,
+  );
 }
 
 function hex(bytes: Uint8Array): string {
@@ -318,27 +329,32 @@ function buildCurve(): Curve {
   }
   const inverse = fe();
   feInvert(inverse, running);
-  const table = new Float64Array(count * NIELS_LIMBS);
+  const table = new Float64Array(count * PACKED);
   const zInverse = fe();
   const x = fe();
   const y = fe();
-  const t = fe();
+  const yPlusX = fe();
+  const yMinusX = fe();
+  const xy2d = fe();
   for (let n = count - 1; n >= 0; n--) {
     if (n > 0) feMul(zInverse, inverse, prefix[n - 1]!);
     else feCopy(zInverse, inverse);
     feMul(inverse, inverse, zs[n]!);
     feMul(x, xs[n]!, zInverse);
     feMul(y, ys[n]!, zInverse);
-    const offset = n * NIELS_LIMBS;
-    feAdd(t, y, x);
-    feCarry(t, t);
-    table.set(t, offset);
-    feSub(t, y, x);
-    feCarry(t, t);
-    table.set(t, offset + FE_LIMBS);
-    feMul(t, x, y);
-    feMul(t, t, d2);
-    table.set(t, offset + 2 * FE_LIMBS);
+    feAdd(yPlusX, y, x);
+    feCarry(yPlusX, yPlusX);
+    feSub(yMinusX, y, x);
+    feCarry(yMinusX, yMinusX);
+    feMul(xy2d, x, y);
+    feMul(xy2d, xy2d, d2);
+    const offset = n * PACKED;
+    for (let l = 0; l < FE_LIMBS; l++) {
+      table[offset + l] = yPlusX[l]! + PAIR_SHIFT * yMinusX[l]!;
+    }
+    for (let m = 0; m < FE_LIMBS / 2; m++) {
+      table[offset + FE_LIMBS + m] = xy2d[2 * m]! + PAIR_SHIFT * xy2d[2 * m + 1]!;
+    }
   }
   const built: Curve = { d, d2, table };
   // [L]B must be the identity, whose encoding is y = 1, x = 0.
@@ -355,13 +371,7 @@ function getCurve(): Curve {
 // ---- The multiplication -----------------------------------------------------------------------
 
 const digits = new Int8Array(64);
-/** One selected entry; the Niels fields are views into it. */
-const column = new Float64Array(NIELS_LIMBS);
-const selected: Niels = {
-  yPlusX: column.subarray(0, FE_LIMBS),
-  yMinusX: column.subarray(FE_LIMBS, 2 * FE_LIMBS),
-  xy2d: column.subarray(2 * FE_LIMBS),
-};
+const selected: Niels = { yPlusX: fe(), yMinusX: fe(), xy2d: fe() };
 const accumulator = extended();
 const completedSum = extended();
 const zInv = fe();
@@ -390,7 +400,7 @@ function recode(scalar: Uint8Array): void {
 /**
  * Loads `digit · 256^row · B` (digit in [−8, 8]) into `selected`, reading every entry of the row
  * and keeping one with 0/1 masks; digit 0 yields the identity (1, 1, 0); a negative digit swaps
- * y + x with y − x and negates 2d·x·y.
+ * y + x with y − x and negates 2d·x·y, also by masks.
  */
 function select(table: Float64Array, row: number, digit: number): void {
   const negative = digit >>> 31;
@@ -404,30 +414,34 @@ function select(table: Float64Array, row: number, digit: number): void {
   const m7 = ((magnitude ^ 7) - 1) >>> 31;
   const m8 = ((magnitude ^ 8) - 1) >>> 31;
   const zero = (magnitude - 1) >>> 31;
+  const flip = 1 - 2 * negative;
   const { yPlusX, yMinusX, xy2d } = selected;
-  const base = row * ROW_LIMBS;
-  for (let l = 0; l < NIELS_LIMBS; l++) {
+  const base = row * ROW_DOUBLES;
+  for (let l = 0; l < PACKED; l++) {
     const i = base + l;
-    column[l] =
+    const v =
       m1 * table[i]! +
-      m2 * table[i + NIELS_LIMBS]! +
-      m3 * table[i + 2 * NIELS_LIMBS]! +
-      m4 * table[i + 3 * NIELS_LIMBS]! +
-      m5 * table[i + 4 * NIELS_LIMBS]! +
-      m6 * table[i + 5 * NIELS_LIMBS]! +
-      m7 * table[i + 6 * NIELS_LIMBS]! +
-      m8 * table[i + 7 * NIELS_LIMBS]!;
+      m2 * table[i + PACKED]! +
+      m3 * table[i + 2 * PACKED]! +
+      m4 * table[i + 3 * PACKED]! +
+      m5 * table[i + 4 * PACKED]! +
+      m6 * table[i + 5 * PACKED]! +
+      m7 * table[i + 6 * PACKED]! +
+      m8 * table[i + 7 * PACKED]!;
+    const high = v * INV_PAIR_SHIFT + ROUND - ROUND;
+    const low = v - high * PAIR_SHIFT;
+    if (l < FE_LIMBS) {
+      // (y + x, y − x), swapped when the digit is negative.
+      yPlusX[l] = low + negative * (high - low);
+      yMinusX[l] = high + negative * (low - high);
+    } else {
+      const m = 2 * (l - FE_LIMBS);
+      xy2d[m] = flip * low;
+      xy2d[m + 1] = flip * high;
+    }
   }
   yPlusX[0] = yPlusX[0]! + zero;
   yMinusX[0] = yMinusX[0]! + zero;
-  const flip = 1 - 2 * negative;
-  for (let l = 0; l < FE_LIMBS; l++) {
-    const p = yPlusX[l]!;
-    const m = yMinusX[l]!;
-    yPlusX[l] = p + negative * (m - p);
-    yMinusX[l] = m + negative * (p - m);
-    xy2d[l] = flip * xy2d[l]!;
-  }
 }
 
 function multiplyInto(out: Uint8Array, scalar: Uint8Array, { table }: Curve): void {
@@ -456,7 +470,9 @@ function multiplyInto(out: Uint8Array, scalar: Uint8Array, { table }: Curve): vo
   encode(out, h, zInv, affineX, affineY);
   // The digits and intermediate points derive from a secret scalar (the nonce r or the key a).
   digits.fill(0);
-  column.fill(0);
+  selected.yPlusX.fill(0);
+  selected.yMinusX.fill(0);
+  selected.xy2d.fill(0);
   wipeExtended(h);
   wipeExtended(r);
   scratch.fill(0);
@@ -481,12 +497,21 @@ export function ed25519FixedBaseMultiply(scalar: Uint8Array): Uint8Array<ArrayBu
 /** The table entry `j · 256^row · B` as (y + x, y − x, 2d·x·y) field elements, for tests. */
 export function fixedBaseTableEntry(row: number, j: number): [Fe, Fe, Fe] {
   const { table } = getCurve();
-  const offset = row * ROW_LIMBS + (j - 1) * NIELS_LIMBS;
-  return [
-    table.slice(offset, offset + FE_LIMBS),
-    table.slice(offset + FE_LIMBS, offset + 2 * FE_LIMBS),
-    table.slice(offset + 2 * FE_LIMBS, offset + NIELS_LIMBS),
-  ];
+  const offset = row * ROW_DOUBLES + (j - 1) * PACKED;
+  const entry: [Fe, Fe, Fe] = [fe(), fe(), fe()];
+  for (let l = 0; l < PACKED; l++) {
+    const v = table[offset + l]!;
+    const high = v * INV_PAIR_SHIFT + ROUND - ROUND;
+    const low = v - high * PAIR_SHIFT;
+    if (l < FE_LIMBS) {
+      entry[0][l] = low;
+      entry[1][l] = high;
+    } else {
+      entry[2][2 * (l - FE_LIMBS)] = low;
+      entry[2][2 * (l - FE_LIMBS) + 1] = high;
+    }
+  }
+  return entry;
 }
 
 /** Builds and checks the table now rather than on the first multiplication. */

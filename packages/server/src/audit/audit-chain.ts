@@ -58,7 +58,10 @@ export function verifyAuditRows(
 }
 
 /** Verifies the whole stored log page by page. */
-export async function verifyAuditLog(storage: Storage, pageSize = 1000): Promise<AuditVerification> {
+export async function verifyAuditLog(
+  storage: Storage,
+  pageSize = 1000,
+): Promise<AuditVerification> {
   const anchor = await storage.auditAnchor();
   let cursor = anchor;
   let total = 0;

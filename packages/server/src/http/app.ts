@@ -43,7 +43,12 @@ import { verificationRoutes } from '../routes/verification.js';
 import { websocketRoutes } from '../routes/websocket.js';
 import { ServerSecret } from '../secrets.js';
 import { startSweeper, sweepOnce } from '../sweeper.js';
-import { createContext, type ServerContext, type ServerSettings } from './context.js';
+import {
+  clientAddress,
+  createContext,
+  type ServerContext,
+  type ServerSettings,
+} from './context.js';
 import { defineRoute } from './route.js';
 
 export interface ServerOptions {
@@ -75,6 +80,12 @@ export interface ServerOptions {
   readonly heartbeatIntervalMs?: number;
   /** Per-IP HTTP requests per minute (in-memory flood guard). */
   readonly httpRequestsPerMinute?: number;
+  /**
+   * Client addresses exempt from every per-address limit (the flood guard included): the
+   * operator's monitoring, or a load-test harness on loopback. Per-number and per-account limits
+   * still apply. Empty by default.
+   */
+  readonly unlimitedAddresses?: readonly string[];
 }
 
 export interface SottoServer {
@@ -106,16 +117,20 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
   const ownFanOut = options.fanOut === undefined;
   const fanOut = options.fanOut ?? new MemoryFanOut();
   const clock = options.clock ?? systemClock;
-  const ctx = createContext({
-    storage: options.storage,
-    fanOut,
-    sms: options.sms,
-    clock,
-    secret: new ServerSecret(options.secret),
-    attachments: options.attachments,
-    settings,
-    log,
-  });
+  const unlimited = new Set(options.unlimitedAddresses ?? []);
+  const ctx = createContext(
+    {
+      storage: options.storage,
+      fanOut,
+      sms: options.sms,
+      clock,
+      secret: new ServerSecret(options.secret),
+      attachments: options.attachments,
+      settings,
+      log,
+    },
+    unlimited,
+  );
   const messages = new MessageService({
     storage: options.storage,
     fanOut,
@@ -142,7 +157,9 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
         allErrors: false,
       },
     },
-    ...(options.https === undefined ? {} : { https: { cert: options.https.cert, key: options.https.key } }),
+    ...(options.https === undefined
+      ? {}
+      : { https: { cert: options.https.cert, key: options.https.key } }),
   };
   const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
   app.decorateRequest('device', null);
@@ -159,6 +176,7 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
     global: true,
     max: options.httpRequestsPerMinute ?? HTTP_REQUESTS_PER_IP_PER_MINUTE,
     timeWindow: 60_000,
+    allowList: (req) => unlimited.has(clientAddress(req)),
     errorResponseBuilder: (_req, c) =>
       new ApiError('RATE_LIMITED', undefined, { details: { retryAfterMs: c.ttl } }),
   });
@@ -201,13 +219,20 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
   directoryRoutes(app, ctx);
   deviceRoutes(app, ctx);
   keyRoutes(app, ctx);
-  await app.register(async (scoped) => attachmentRoutes(scoped, ctx));
+  // Encapsulated: the raw octet-stream body parser exists only for attachment routes.
+  await app.register((scoped, _opts, done) => {
+    attachmentRoutes(scoped, ctx);
+    done();
+  });
   websocketRoutes(app, ctx, messages, connections);
 
   await app.ready();
 
   const heartbeatMs = options.heartbeatIntervalMs ?? WS_HEARTBEAT_INTERVAL_MS;
-  const heartbeat = heartbeatMs > 0 ? setInterval(() => connections.forEach((c) => c.heartbeat()), heartbeatMs) : null;
+  const heartbeat =
+    heartbeatMs > 0
+      ? setInterval(() => connections.forEach((c) => c.heartbeat()), heartbeatMs)
+      : null;
   heartbeat?.unref();
   const sweepMs = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
   const stopSweeper = sweepMs > 0 ? startSweeper(ctx, sweepMs, log) : () => Promise.resolve();
@@ -236,7 +261,8 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
 function toApiError(err: FastifyError): ApiError {
   if (ApiError.is(err)) return err;
   if (err.validation !== undefined) return new ApiError('INVALID_REQUEST', err.message);
-  switch (err.statusCode) {
+  const status = err.statusCode ?? 500;
+  switch (status) {
     case 404:
       return new ApiError('NOT_FOUND');
     case 413:
@@ -248,9 +274,12 @@ function toApiError(err: FastifyError): ApiError {
     case 503:
       return new ApiError('SERVICE_UNAVAILABLE');
     default:
-      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      if (status >= 400 && status < 500) {
         // Fastify's own 4xx (bad JSON, empty body, bad headers): a clear code, a generic message.
-        return new ApiError('INVALID_REQUEST', err.code === undefined ? undefined : `request refused (${err.code})`);
+        return new ApiError(
+          'INVALID_REQUEST',
+          err.code === undefined ? undefined : `request refused (${err.code})`,
+        );
       }
       return new ApiError('INTERNAL');
   }

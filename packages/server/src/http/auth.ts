@@ -9,7 +9,7 @@ import { ApiError, PRIMARY_DEVICE_ID, parseAuthorization } from '@sotto/api';
 import { AUTH_FAILURES_PER_IP, LAST_SEEN_UPDATE_INTERVAL_MS } from '../limits.js';
 import type { DeviceRecord } from '../ports/storage.js';
 import { constantTimeEqual, sha256 } from '../secrets.js';
-import { ipBucket, type ServerContext } from './context.js';
+import type { ServerContext } from './context.js';
 
 export interface AuthenticatedDevice {
   readonly accountId: string;
@@ -41,12 +41,12 @@ export function authenticate(ctx: ServerContext, mode: 'device' | 'primary') {
       hash = sha256(c.credential);
       c.credential.fill(0);
     } catch {
-      await ctx.limit(ipBucket(ctx, req, 'auth-fail'), AUTH_FAILURES_PER_IP);
+      await ctx.limitAddress(req, 'auth-fail', AUTH_FAILURES_PER_IP);
       throw new ApiError('UNAUTHENTICATED');
     }
     const record = await ctx.storage.getDevice(accountId, deviceId);
     if (record === undefined || !constantTimeEqual(hash, record.credentialHash)) {
-      await ctx.limit(ipBucket(ctx, req, 'auth-fail'), AUTH_FAILURES_PER_IP);
+      await ctx.limitAddress(req, 'auth-fail', AUTH_FAILURES_PER_IP);
       throw new ApiError('UNAUTHENTICATED');
     }
     if (mode === 'primary' && deviceId !== PRIMARY_DEVICE_ID) {

@@ -30,6 +30,11 @@ export interface ServerContext {
   readonly log: FastifyBaseLogger;
   /** Takes one event from a durable bucket; throws RATE_LIMITED (with retryAfterMs) when empty. */
   limit(bucket: string, policy: RateLimitPolicy): Promise<void>;
+  /**
+   * Takes one event from the client address's bucket for `purpose`, unless the address is one of
+   * the operator's `unlimitedAddresses` (monitoring probes, test harnesses).
+   */
+  limitAddress(req: FastifyRequest, purpose: string, policy: RateLimitPolicy): Promise<void>;
   /** Appends one security event to the hash-chained audit log. */
   audit(
     event: AuditEventType,
@@ -40,15 +45,21 @@ export interface ServerContext {
 }
 
 export function createContext(
-  parts: Omit<ServerContext, 'limit' | 'audit'>,
+  parts: Omit<ServerContext, 'limit' | 'limitAddress' | 'audit'>,
+  unlimitedAddresses: ReadonlySet<string> = new Set(),
 ): ServerContext {
-  return {
+  const limit = async (bucket: string, policy: RateLimitPolicy): Promise<void> => {
+    const d = await parts.storage.consumeRateLimit(bucket, policy, parts.clock.now());
+    if (!d.allowed) {
+      throw new ApiError('RATE_LIMITED', undefined, { details: { retryAfterMs: d.retryAfterMs } });
+    }
+  };
+  const ctx: ServerContext = {
     ...parts,
-    async limit(bucket, policy) {
-      const d = await parts.storage.consumeRateLimit(bucket, policy, parts.clock.now());
-      if (!d.allowed) {
-        throw new ApiError('RATE_LIMITED', undefined, { details: { retryAfterMs: d.retryAfterMs } });
-      }
+    limit,
+    async limitAddress(req, purpose, policy) {
+      if (unlimitedAddresses.has(clientAddress(req))) return;
+      await limit(ipBucket(ctx, req, purpose), policy);
     },
     async audit(event, accountId, deviceId, details) {
       await parts.storage.appendAuditEvents([
@@ -56,13 +67,17 @@ export function createContext(
       ]);
     },
   };
+  return ctx;
+}
+
+/** The client address (`ip` is always set for real sockets; injected upgrades in tests may lack it). */
+export function clientAddress(req: FastifyRequest): string {
+  return typeof req.ip === 'string' ? req.ip : 'unknown';
 }
 
 /** Rate-limit bucket of the client address. The address itself is never stored: only its HMAC. */
 export function ipBucket(ctx: ServerContext, req: FastifyRequest, purpose: string): string {
-  // `ip` is always set for real sockets; injected upgrades in tests may lack it.
-  const ip = (req.ip as string | undefined) ?? 'unknown';
-  return `ip:${ctx.secret.key('rate-limit', ip).slice(0, 32)}:${purpose}`;
+  return `ip:${ctx.secret.key('rate-limit', clientAddress(req)).slice(0, 32)}:${purpose}`;
 }
 
 /** Rate-limit bucket of an account; deleted with the account. */

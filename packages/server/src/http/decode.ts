@@ -15,7 +15,11 @@ import {
 } from '@sotto/api';
 import type { OneTimeKey, SignedKey } from '../ports/storage.js';
 
-export function decodeBytes(text: string, length: number | [number, number], what: string): Uint8Array {
+export function decodeBytes(
+  text: string,
+  length: number | [number, number],
+  what: string,
+): Uint8Array {
   const bytes = fromBase64(text, what);
   const [min, max] = typeof length === 'number' ? [length, length] : length;
   if (bytes.length < min || bytes.length > max) {
@@ -31,7 +35,8 @@ export function decodeBase64UrlBytes(text: string, length: number, what: string)
   } catch {
     throw new ApiError('INVALID_REQUEST', `${what} is not valid base64url`);
   }
-  if (bytes.length !== length) throw new ApiError('INVALID_REQUEST', `${what} has the wrong length`);
+  if (bytes.length !== length)
+    throw new ApiError('INVALID_REQUEST', `${what} has the wrong length`);
   return bytes;
 }
 
@@ -91,6 +96,9 @@ export function decodeSignedKyberKey(
   };
 }
 
-export function decodeOneTimeEcKey(k: { keyId: number; publicKey: string }, what: string): OneTimeKey {
+export function decodeOneTimeEcKey(
+  k: { keyId: number; publicKey: string },
+  what: string,
+): OneTimeKey {
   return { keyId: k.keyId, publicKey: decodeEcKey(k.publicKey, `${what}.publicKey`) };
 }

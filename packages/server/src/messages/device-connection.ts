@@ -113,7 +113,8 @@ export class DeviceConnection {
         this.socket.close(CLOSE_DEVICE_REMOVED, 'device removed');
         return;
       case 'displaced':
-        if (e.connectionId !== this.id) this.socket.close(CLOSE_DISPLACED, 'displaced by a newer connection');
+        if (e.connectionId !== this.id)
+          this.socket.close(CLOSE_DISPLACED, 'displaced by a newer connection');
         return;
     }
   }
@@ -148,7 +149,12 @@ export class DeviceConnection {
     try {
       let after = 0;
       for (;;) {
-        const page = await this.deps.storage.readMailbox(this.accountId, this.deviceId, after, DRAIN_PAGE_SIZE);
+        const page = await this.deps.storage.readMailbox(
+          this.accountId,
+          this.deviceId,
+          after,
+          DRAIN_PAGE_SIZE,
+        );
         let full = false;
         for (const env of page) {
           if (!this.push(env)) {
@@ -188,7 +194,9 @@ export class DeviceConnection {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (!isBinary) {
-      this.send(errorFrameOf(0, new ApiError('FRAME_INVALID', 'text frames are not part of the protocol')));
+      this.send(
+        errorFrameOf(0, new ApiError('FRAME_INVALID', 'text frames are not part of the protocol')),
+      );
       return;
     }
     let frame: ClientFrame;
@@ -277,6 +285,8 @@ export class DeviceConnection {
     this.unacked.clear();
     this.held = [];
     this.onClosed(this);
-    this.deps.storage.touchDevice(this.accountId, this.deviceId, this.deps.clock.now()).catch(() => undefined);
+    this.deps.storage
+      .touchDevice(this.accountId, this.deviceId, this.deps.clock.now())
+      .catch(() => undefined);
   }
 }

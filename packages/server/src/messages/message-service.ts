@@ -58,7 +58,10 @@ export class MessageService {
     );
   }
 
-  async send(source: { accountId: string; deviceId: number }, frame: SendFrame): Promise<SendResult> {
+  async send(
+    source: { accountId: string; deviceId: number },
+    frame: SendFrame,
+  ): Promise<SendResult> {
     const serverTimestamp = this.o.clock.now();
     const envelopes: OutgoingEnvelopeRecord[] = frame.envelopes.map((e) => ({
       guid: randomUUID(),
@@ -84,7 +87,10 @@ export class MessageService {
     switch (outcome.status) {
       case 'stored':
         for (const envelope of envelopes) {
-          this.o.fanOut.publish(envelope.accountId, envelope.deviceId, { type: 'envelope', envelope });
+          this.o.fanOut.publish(envelope.accountId, envelope.deviceId, {
+            type: 'envelope',
+            envelope,
+          });
         }
         return { serverTimestamp, duplicate: false };
       case 'duplicate':

@@ -18,6 +18,10 @@ export type Unsubscribe = () => void;
 
 export interface FanOut {
   publish(accountId: string, deviceId: number, event: DeviceEvent): void;
-  subscribe(accountId: string, deviceId: number, listener: (event: DeviceEvent) => void): Unsubscribe;
+  subscribe(
+    accountId: string,
+    deviceId: number,
+    listener: (event: DeviceEvent) => void,
+  ): Unsubscribe;
   close(): Promise<void>;
 }

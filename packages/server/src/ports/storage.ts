@@ -124,8 +124,7 @@ export interface RateLimitPolicy {
   readonly intervalMs: number;
 }
 export type RateLimitDecision =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly retryAfterMs: number };
+  { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
 
 export interface AttachmentRecord {
   readonly attachmentId: string;
@@ -174,7 +173,9 @@ export interface AccountExportData {
     readonly oneTimePreKeys: readonly OneTimeKey[];
     readonly oneTimeKyberPreKeys: readonly SignedKey[];
   })[];
-  readonly pendingEnvelopes: readonly (Omit<StoredEnvelope, 'content'> & { readonly size: number })[];
+  readonly pendingEnvelopes: readonly (Omit<StoredEnvelope, 'content'> & {
+    readonly size: number;
+  })[];
   readonly sentMessageIds: readonly {
     readonly deviceId: number;
     readonly clientMessageId: string;
@@ -255,7 +256,11 @@ export interface Storage {
 
   // rate limits
   /** Takes one event from the bucket atomically. */
-  consumeRateLimit(bucket: string, policy: RateLimitPolicy, now: number): Promise<RateLimitDecision>;
+  consumeRateLimit(
+    bucket: string,
+    policy: RateLimitPolicy,
+    now: number,
+  ): Promise<RateLimitDecision>;
   /** Deletes every bucket whose name starts with `prefix` (account erasure). */
   deleteRateLimits(prefix: string): Promise<void>;
 

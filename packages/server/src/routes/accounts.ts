@@ -21,7 +21,7 @@ import {
   type ResponseBody,
 } from '@sotto/api';
 import { deviceOf } from '../http/auth.js';
-import { accountBucket, ipBucket, type ServerContext } from '../http/context.js';
+import { accountBucket, type ServerContext } from '../http/context.js';
 import { decodeBytes, decodeEcKey } from '../http/decode.js';
 import { defineRoute } from '../http/route.js';
 import {
@@ -39,13 +39,18 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
   defineRoute(app, ctx, 'register', async (req) => {
     const body = req.body;
     const number = canonicalPhoneNumber(body.number);
-    await ctx.limit(ipBucket(ctx, req, 'register'), REGISTRATIONS_PER_IP);
+    await ctx.limitAddress(req, 'register', REGISTRATIONS_PER_IP);
     const identityKey = decodeEcKey(body.identityKey, 'identityKey');
-    const name = body.name === undefined ? null : decodeBytes(body.name, [1, MAX_DEVICE_NAME_BYTES], 'name');
+    const name =
+      body.name === undefined ? null : decodeBytes(body.name, [1, MAX_DEVICE_NAME_BYTES], 'name');
     const now = ctx.clock.now();
 
     const numberKey = ctx.secret.key('number-key', number);
-    const attempt = await ctx.storage.beginVerificationAttempt(numberKey, now, MAX_VERIFICATION_ATTEMPTS);
+    const attempt = await ctx.storage.beginVerificationAttempt(
+      numberKey,
+      now,
+      MAX_VERIFICATION_ATTEMPTS,
+    );
     if (attempt.status === 'expired') throw new ApiError('VERIFICATION_CODE_EXPIRED');
     if (attempt.status === 'exhausted') throw new ApiError('VERIFICATION_ATTEMPTS_EXHAUSTED');
     const existing = await ctx.storage.getAccountByNumber(number);
@@ -55,7 +60,8 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
       });
       throw new ApiError('VERIFICATION_CODE_INVALID');
     }
-    if (existing !== undefined) await checkRegistrationLock(ctx, existing, body.registrationLockToken, now);
+    if (existing !== undefined)
+      await checkRegistrationLock(ctx, existing, body.registrationLockToken, now);
     await ctx.storage.deleteVerificationCode(numberKey);
 
     const credential = randomSecret(CREDENTIAL_BYTES);
@@ -162,7 +168,10 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
         ...(d.lastResortKyberPreKey === undefined
           ? {}
           : { lastResortKyberPreKey: signedKey(d.lastResortKyberPreKey) }),
-        oneTimePreKeys: d.oneTimePreKeys.map((k) => ({ keyId: k.keyId, publicKey: toBase64(k.publicKey) })),
+        oneTimePreKeys: d.oneTimePreKeys.map((k) => ({
+          keyId: k.keyId,
+          publicKey: toBase64(k.publicKey),
+        })),
         oneTimeKyberPreKeys: d.oneTimeKyberPreKeys.map(signedKey),
       })),
       pendingEnvelopes: x.pendingEnvelopes.map((e) => ({

@@ -44,8 +44,10 @@ export function attachmentRoutes(app: FastifyInstance, ctx: ServerContext): void
     const { attachmentId } = req.params;
     const record = await ctx.storage.getAttachment(attachmentId);
     const expired =
-      record !== undefined && record.createdAt + ctx.settings.attachmentRetentionMs <= ctx.clock.now();
-    const stream = record === undefined || expired ? undefined : await ctx.attachments.read(attachmentId);
+      record !== undefined &&
+      record.createdAt + ctx.settings.attachmentRetentionMs <= ctx.clock.now();
+    const stream =
+      record === undefined || expired ? undefined : await ctx.attachments.read(attachmentId);
     if (record === undefined || stream === undefined) throw new ApiError('ATTACHMENT_NOT_FOUND');
     return reply
       .type('application/octet-stream')

@@ -18,7 +18,7 @@ import {
   type ResponseBody,
 } from '@sotto/api';
 import { deviceOf } from '../http/auth.js';
-import { accountBucket, ipBucket, type ServerContext } from '../http/context.js';
+import { accountBucket, type ServerContext } from '../http/context.js';
 import { decodeBase64UrlBytes, decodeBytes } from '../http/decode.js';
 import { defineRoute } from '../http/route.js';
 import {
@@ -78,19 +78,32 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServerContext): void {
   });
 
   defineRoute(app, ctx, 'linkDevice', async (req) => {
-    await ctx.limit(ipBucket(ctx, req, 'link'), LINK_ATTEMPTS_PER_IP);
+    await ctx.limitAddress(req, 'link', LINK_ATTEMPTS_PER_IP);
     const body = req.body;
-    const code = decodeBase64UrlBytes(body.provisioningCode, PROVISIONING_CODE_BYTES, 'provisioningCode');
-    const name = body.name === undefined ? null : decodeBytes(body.name, [1, MAX_DEVICE_NAME_BYTES], 'name');
+    const code = decodeBase64UrlBytes(
+      body.provisioningCode,
+      PROVISIONING_CODE_BYTES,
+      'provisioningCode',
+    );
+    const name =
+      body.name === undefined ? null : decodeBytes(body.name, [1, MAX_DEVICE_NAME_BYTES], 'name');
     const now = ctx.clock.now();
     // Looked up by its HMAC: an index lookup on a keyed hash of a 128-bit secret leaks nothing useful.
-    const accountId = await ctx.storage.takeProvisioningCode(ctx.secret.key('provisioning-code', code), now);
+    const accountId = await ctx.storage.takeProvisioningCode(
+      ctx.secret.key('provisioning-code', code),
+      now,
+    );
     code.fill(0);
     if (accountId === undefined) throw new ApiError('PROVISIONING_CODE_INVALID');
     const credential = randomSecret(CREDENTIAL_BYTES);
     const deviceId = await ctx.storage.addDevice(
       accountId,
-      { registrationId: body.registrationId, credentialHash: sha256(credential), name, createdAt: now },
+      {
+        registrationId: body.registrationId,
+        credentialHash: sha256(credential),
+        name,
+        createdAt: now,
+      },
       { maxDevices: MAX_DEVICES_PER_ACCOUNT, maxDeviceId: MAX_DEVICE_ID },
     );
     if (deviceId === undefined) throw new ApiError('DEVICE_LIMIT_REACHED');

@@ -4,19 +4,10 @@
  * port deletes it in the same transaction) and falls back to the last-resort Kyber key.
  */
 import type { FastifyInstance } from 'fastify';
-import {
-  ApiError,
-  MAX_ONE_TIME_PREKEYS_STORED,
-  toBase64,
-  type ResponseBody,
-} from '@sotto/api';
+import { ApiError, MAX_ONE_TIME_PREKEYS_STORED, toBase64, type ResponseBody } from '@sotto/api';
 import { deviceOf } from '../http/auth.js';
 import { accountBucket, type ServerContext } from '../http/context.js';
-import {
-  decodeOneTimeEcKey,
-  decodeSignedEcKey,
-  decodeSignedKyberKey,
-} from '../http/decode.js';
+import { decodeOneTimeEcKey, decodeSignedEcKey, decodeSignedKyberKey } from '../http/decode.js';
 import { defineRoute } from '../http/route.js';
 import { KEY_FETCHES_PER_ACCOUNT, KEY_UPLOADS_PER_DEVICE, MAX_KEYS_BODY_BYTES } from '../limits.js';
 import type { DeviceBundle, KeyUpload, SignedKey } from '../ports/storage.js';
@@ -37,16 +28,28 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
         ...(b.lastResortKyberPreKey === undefined
           ? {}
           : {
-              lastResortKyberPreKey: decodeSignedKyberKey(b.lastResortKyberPreKey, 'lastResortKyberPreKey'),
+              lastResortKyberPreKey: decodeSignedKyberKey(
+                b.lastResortKyberPreKey,
+                'lastResortKyberPreKey',
+              ),
             }),
         ...(b.preKeys === undefined
           ? {}
           : { preKeys: b.preKeys.map((k, i) => decodeOneTimeEcKey(k, `preKeys[${i}]`)) }),
         ...(b.kyberPreKeys === undefined
           ? {}
-          : { kyberPreKeys: b.kyberPreKeys.map((k, i) => decodeSignedKyberKey(k, `kyberPreKeys[${i}]`)) }),
+          : {
+              kyberPreKeys: b.kyberPreKeys.map((k, i) =>
+                decodeSignedKyberKey(k, `kyberPreKeys[${i}]`),
+              ),
+            }),
       };
-      const stored = await ctx.storage.storeKeys(accountId, deviceId, upload, MAX_ONE_TIME_PREKEYS_STORED);
+      const stored = await ctx.storage.storeKeys(
+        accountId,
+        deviceId,
+        upload,
+        MAX_ONE_TIME_PREKEYS_STORED,
+      );
       if (stored === 'full') throw new ApiError('PREKEY_STORE_FULL');
       if (upload.signedPreKey !== undefined || upload.lastResortKyberPreKey !== undefined) {
         await ctx.audit('keys-replaced', accountId, deviceId, {

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@sotto/api';
-import { ipBucket, type ServerContext } from '../http/context.js';
+import type { ServerContext } from '../http/context.js';
 import { defineRoute } from '../http/route.js';
 import { CODE_SENDS_PER_IP, CODE_SENDS_PER_NUMBER, VERIFICATION_CODE_TTL_MS } from '../limits.js';
 import { canonicalPhoneNumber } from '../phone-number.js';
@@ -22,7 +22,7 @@ export function verificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const sms = ctx.sms;
     if (sms === null) throw new ApiError('SMS_UNAVAILABLE');
     const number = canonicalPhoneNumber(req.body.number);
-    await ctx.limit(ipBucket(ctx, req, 'code-send'), CODE_SENDS_PER_IP);
+    await ctx.limitAddress(req, 'code-send', CODE_SENDS_PER_IP);
     const numberKey = ctx.secret.key('number-key', number);
     await ctx.limit(`num:${numberKey}:code-send`, CODE_SENDS_PER_NUMBER);
     const code = newVerificationCode();

@@ -40,7 +40,9 @@ export class WebhookSmsSender implements SmsSender {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` }),
+          ...(this.options.token === undefined
+            ? {}
+            : { authorization: `Bearer ${this.options.token}` }),
         },
         body,
         redirect: 'error',

@@ -45,8 +45,6 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** Rows per multi-row INSERT: far below SQLite's 32766 bound variables (9 columns per row). */
 const INSERT_CHUNK = 500;
-/** Values per `IN (...)` list. */
-const IN_CHUNK = 500;
 
 export interface KyselyStorageOptions {
   readonly flavour: SqlFlavour;
@@ -356,12 +354,18 @@ export class KyselyStorage implements Storage {
 
   // ---- verification and provisioning codes ---------------------------------------------------
 
-  async putVerificationCode(numberKey: string, codeHash: Uint8Array, expiresAt: number): Promise<void> {
+  async putVerificationCode(
+    numberKey: string,
+    codeHash: Uint8Array,
+    expiresAt: number,
+  ): Promise<void> {
     await this.db
       .insertInto('verification_codes')
       .values({ number_key: numberKey, code_hash: codeHash, expires_at: expiresAt, attempts: 0 })
       .onConflict((oc) =>
-        oc.column('number_key').doUpdateSet({ code_hash: codeHash, expires_at: expiresAt, attempts: 0 }),
+        oc
+          .column('number_key')
+          .doUpdateSet({ code_hash: codeHash, expires_at: expiresAt, attempts: 0 }),
       )
       .execute();
   }
@@ -534,12 +538,10 @@ export class KyselyStorage implements Storage {
               })),
             )
             .onConflict((oc) =>
-              oc
-                .columns(['account_id', 'device_id', 'kind', 'key_id'])
-                .doUpdateSet((eb) => ({
-                  public_key: eb.ref('excluded.public_key'),
-                  signature: eb.ref('excluded.signature'),
-                })),
+              oc.columns(['account_id', 'device_id', 'kind', 'key_id']).doUpdateSet((eb) => ({
+                public_key: eb.ref('excluded.public_key'),
+                signature: eb.ref('excluded.signature'),
+              })),
             )
             .execute();
         }
@@ -548,7 +550,10 @@ export class KyselyStorage implements Storage {
     });
   }
 
-  async countOneTimeKeys(accountId: string, deviceId: number): Promise<{ ec: number; kyber: number }> {
+  async countOneTimeKeys(
+    accountId: string,
+    deviceId: number,
+  ): Promise<{ ec: number; kyber: number }> {
     const rows = await this.db
       .selectFrom('one_time_prekeys')
       .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
@@ -608,7 +613,10 @@ export class KyselyStorage implements Storage {
 
   // ---- mailboxes -----------------------------------------------------------------------------
 
-  async storeSends(sends: readonly SendRecord[], maxMailbox: number): Promise<readonly SendOutcome[]> {
+  async storeSends(
+    sends: readonly SendRecord[],
+    maxMailbox: number,
+  ): Promise<readonly SendOutcome[]> {
     if (sends.length === 0) return [];
     const q = this.hot();
     return this.db.transaction().execute(async (trx) => {
@@ -731,7 +739,8 @@ export class KyselyStorage implements Storage {
     for (const a of acks) {
       const k = `${a.accountId}.${a.deviceId}`;
       const entry = perDevice.get(k);
-      if (entry === undefined) perDevice.set(k, { accountId: a.accountId, deviceId: a.deviceId, guids: [...a.guids] });
+      if (entry === undefined)
+        perDevice.set(k, { accountId: a.accountId, deviceId: a.deviceId, guids: [...a.guids] });
       else entry.guids.push(...a.guids);
     }
     return this.db.transaction().execute(async (trx) => {
@@ -739,7 +748,11 @@ export class KyselyStorage implements Storage {
       for (const d of perDevice.values()) {
         let n = 0;
         for (const guid of d.guids) {
-          const r = await q.deleteEnvelope.execute(trx, { guid, account: d.accountId, device: d.deviceId });
+          const r = await q.deleteEnvelope.execute(trx, {
+            guid,
+            account: d.accountId,
+            device: d.deviceId,
+          });
           n += Number(r.numAffectedRows ?? 0n);
         }
         if (n === 0) continue;
@@ -789,7 +802,11 @@ export class KyselyStorage implements Storage {
     if (events.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       // Touch the head first: in PostgreSQL this row lock orders concurrent appenders.
-      await trx.updateTable('audit_head').set((eb) => ({ seq: eb.ref('seq') })).where('id', '=', 1).execute();
+      await trx
+        .updateTable('audit_head')
+        .set((eb) => ({ seq: eb.ref('seq') }))
+        .where('id', '=', 1)
+        .execute();
       const head = await trx
         .selectFrom('audit_head')
         .select(['seq', 'hash'])
@@ -877,7 +894,10 @@ export class KyselyStorage implements Storage {
         .deleteFrom('provisioning_codes')
         .where('expires_at', '<=', c.now)
         .executeTakeFirst();
-      const limits = await trx.deleteFrom('rate_limits').where('tat', '<', c.now).executeTakeFirst();
+      const limits = await trx
+        .deleteFrom('rate_limits')
+        .where('tat', '<', c.now)
+        .executeTakeFirst();
       const attachments = await trx
         .deleteFrom('attachments')
         .where('created_at', '<', c.attachmentsBefore)
@@ -934,15 +954,16 @@ interface BatchDevice {
 /** The statements run per message, compiled once (storage/prepared.ts). */
 function hotQueries(db: Kysely<Database>) {
   return {
-    findSent: new PreparedQuery<{ cmid: string; account: string; device: number }, { server_timestamp: number }>(
-      ['cmid', 'account', 'device'],
-      (a) =>
-        db
-          .selectFrom('sent_messages')
-          .select('server_timestamp')
-          .where('client_message_id', '=', a.cmid)
-          .where('source_account', '=', a.account)
-          .where('source_device', '=', a.device),
+    findSent: new PreparedQuery<
+      { cmid: string; account: string; device: number },
+      { server_timestamp: number }
+    >(['cmid', 'account', 'device'], (a) =>
+      db
+        .selectFrom('sent_messages')
+        .select('server_timestamp')
+        .where('client_message_id', '=', a.cmid)
+        .where('source_account', '=', a.account)
+        .where('source_device', '=', a.device),
     ),
     devicesOf: new PreparedQuery<
       { account: string },
@@ -965,28 +986,31 @@ function hotQueries(db: Kysely<Database>) {
         content: Uint8Array;
       },
       never
-    >(['guid', 'account', 'device', 'ts', 'sourceAccount', 'sourceDevice', 'type', 'content'], (a) =>
-      db.insertInto('envelopes').values({
-        guid: a.guid,
-        account_id: a.account,
-        device_id: a.device,
-        server_timestamp: a.ts,
-        source_account: a.sourceAccount,
-        source_device: a.sourceDevice,
-        type: a.type,
-        content: a.content,
-      }),
-    ),
-    insertSent: new PreparedQuery<{ cmid: string; account: string; device: number; ts: number }, never>(
-      ['cmid', 'account', 'device', 'ts'],
+    >(
+      ['guid', 'account', 'device', 'ts', 'sourceAccount', 'sourceDevice', 'type', 'content'],
       (a) =>
-        db.insertInto('sent_messages').values({
-          client_message_id: a.cmid,
-          source_account: a.account,
-          source_device: a.device,
-          created_at: a.ts,
+        db.insertInto('envelopes').values({
+          guid: a.guid,
+          account_id: a.account,
+          device_id: a.device,
           server_timestamp: a.ts,
+          source_account: a.sourceAccount,
+          source_device: a.sourceDevice,
+          type: a.type,
+          content: a.content,
         }),
+    ),
+    insertSent: new PreparedQuery<
+      { cmid: string; account: string; device: number; ts: number },
+      never
+    >(['cmid', 'account', 'device', 'ts'], (a) =>
+      db.insertInto('sent_messages').values({
+        client_message_id: a.cmid,
+        source_account: a.account,
+        source_device: a.device,
+        created_at: a.ts,
+        server_timestamp: a.ts,
+      }),
     ),
     addToCount: new PreparedQuery<{ account: string; device: number; n: number }, never>(
       ['account', 'device', 'n'],
@@ -1036,7 +1060,12 @@ async function lockAccount(trx: Db, accountId: string): Promise<boolean> {
   return Number(r.numUpdatedRows) > 0;
 }
 
-async function insertDevice(trx: Db, accountId: string, deviceId: number, d: NewDevice): Promise<void> {
+async function insertDevice(
+  trx: Db,
+  accountId: string,
+  deviceId: number,
+  d: NewDevice,
+): Promise<void> {
   await trx
     .insertInto('devices')
     .values({
@@ -1053,7 +1082,11 @@ async function insertDevice(trx: Db, accountId: string, deviceId: number, d: New
 }
 
 /** Deletes a device (or all devices when `deviceId` is undefined) with keys and mailbox. */
-async function deleteDeviceData(trx: Db, accountId: string, deviceId: number | undefined): Promise<number> {
+async function deleteDeviceData(
+  trx: Db,
+  accountId: string,
+  deviceId: number | undefined,
+): Promise<number> {
   let envelopes = trx.deleteFrom('envelopes').where('account_id', '=', accountId);
   let keys = trx.deleteFrom('device_keys').where('account_id', '=', accountId);
   let oneTime = trx.deleteFrom('one_time_prekeys').where('account_id', '=', accountId);
@@ -1099,7 +1132,11 @@ async function takeOneTimeKey(
       .returning(['key_id', 'public_key', 'signature'])
       .executeTakeFirst();
     if (taken !== undefined) {
-      return { keyId: Number(taken.key_id), publicKey: taken.public_key, signature: taken.signature };
+      return {
+        keyId: Number(taken.key_id),
+        publicKey: taken.public_key,
+        signature: taken.signature,
+      };
     }
   }
   return undefined;

@@ -55,7 +55,12 @@ function migrations(flavour: SqlFlavour): Record<string, Migration> {
           .addColumn('key_id', 'bigint', (c) => c.notNull())
           .addColumn('public_key', binary, (c) => c.notNull())
           .addColumn('signature', binary)
-          .addPrimaryKeyConstraint('one_time_prekeys_pk', ['account_id', 'device_id', 'kind', 'key_id'])
+          .addPrimaryKeyConstraint('one_time_prekeys_pk', [
+            'account_id',
+            'device_id',
+            'kind',
+            'key_id',
+          ])
           .execute();
 
         let envelopes = db.schema.createTable('envelopes');
@@ -176,7 +181,10 @@ function migrations(flavour: SqlFlavour): Record<string, Migration> {
 }
 
 /** Applies every pending migration; throws (with Kysely's cause) if one fails. */
-export async function migrateToLatest<DB>(database: Kysely<DB>, flavour: SqlFlavour): Promise<void> {
+export async function migrateToLatest<DB>(
+  database: Kysely<DB>,
+  flavour: SqlFlavour,
+): Promise<void> {
   const db = database as unknown as Kysely<unknown>;
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations(flavour)) };
   const migrator = new Migrator({ db, provider });

@@ -89,10 +89,7 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
     async function account(number = `+1415555${String(1000 + Math.floor(Math.random() * 8999))}`) {
       const accountId = randomUUID();
       const identityKey = ecKey();
-      await storage.createAccount(
-        { accountId, number, identityKey, createdAt: T0 },
-        newDevice(),
-      );
+      await storage.createAccount({ accountId, number, identityKey, createdAt: T0 }, newDevice());
       return { accountId, number, identityKey, deviceId: 1 };
     }
 
@@ -130,8 +127,16 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       it('re-registration replaces devices, keys, mailboxes, the lock and the identity key', async () => {
         const a = await account();
         const b = await account();
-        const linked = (await storage.addDevice(a.accountId, newDevice(), { maxDevices: 6, maxDeviceId: 127 }))!;
-        await storage.storeKeys(a.accountId, 1, { preKeys: [{ keyId: 1, publicKey: ecKey() }] }, 100);
+        const linked = (await storage.addDevice(a.accountId, newDevice(), {
+          maxDevices: 6,
+          maxDeviceId: 127,
+        }))!;
+        await storage.storeKeys(
+          a.accountId,
+          1,
+          { preKeys: [{ keyId: 1, publicKey: ecKey() }] },
+          100,
+        );
         const stored = await storage.storeSends(
           [send(b, [envelope(a.accountId, 1, b), envelope(a.accountId, linked, b)])],
           100,
@@ -140,7 +145,11 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         await storage.setRegistrationLock(a.accountId, { tokenHash: randomBytes(32), setAt: T0 });
         await storage.putProvisioningCode('code-a', a.accountId, T0 + DAY);
         const identityKey = ecKey();
-        const removed = await storage.replaceAccountDevices(a.accountId, identityKey, newDevice(99));
+        const removed = await storage.replaceAccountDevices(
+          a.accountId,
+          identityKey,
+          newDevice(99),
+        );
         expect([...removed].sort()).toEqual([1, linked]);
         const acc = await storage.getAccount(a.accountId);
         expect(acc!.registrationLock).toBeNull();
@@ -155,7 +164,10 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       it('deletion erases everything keyed by the account and nothing of others', async () => {
         const a = await account();
         const b = await account();
-        const linked = (await storage.addDevice(a.accountId, newDevice(), { maxDevices: 6, maxDeviceId: 127 }))!;
+        const linked = (await storage.addDevice(a.accountId, newDevice(), {
+          maxDevices: 6,
+          maxDeviceId: 127,
+        }))!;
         await storage.storeKeys(
           a.accountId,
           1,
@@ -166,13 +178,34 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
           },
           100,
         );
-        await storage.storeSends([send(b, [envelope(a.accountId, 1, b), envelope(a.accountId, linked, b)])], 100);
+        await storage.storeSends(
+          [send(b, [envelope(a.accountId, 1, b), envelope(a.accountId, linked, b)])],
+          100,
+        );
         const aMessageId = randomBytes(16).toString('base64url');
         await storage.storeSends([send(a, [envelope(b.accountId, 1, a)], aMessageId)], 100);
-        await storage.putAttachment({ attachmentId: 'att-a', accountId: a.accountId, size: 5, createdAt: T0 });
-        await storage.putAttachment({ attachmentId: 'att-b', accountId: b.accountId, size: 5, createdAt: T0 });
-        await storage.consumeRateLimit(`acct:${a.accountId}:keys`, { burst: 1, intervalMs: DAY }, T0);
-        await storage.consumeRateLimit(`acct:${b.accountId}:keys`, { burst: 1, intervalMs: DAY }, T0);
+        await storage.putAttachment({
+          attachmentId: 'att-a',
+          accountId: a.accountId,
+          size: 5,
+          createdAt: T0,
+        });
+        await storage.putAttachment({
+          attachmentId: 'att-b',
+          accountId: b.accountId,
+          size: 5,
+          createdAt: T0,
+        });
+        await storage.consumeRateLimit(
+          `acct:${a.accountId}:keys`,
+          { burst: 1, intervalMs: DAY },
+          T0,
+        );
+        await storage.consumeRateLimit(
+          `acct:${b.accountId}:keys`,
+          { burst: 1, intervalMs: DAY },
+          T0,
+        );
 
         const { attachmentIds } = await storage.deleteAccount(a.accountId);
         await storage.deleteRateLimits(`acct:${a.accountId}:`);
@@ -185,16 +218,31 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await storage.getAttachment('att-a')).toBeUndefined();
         // The rate-limit bucket is gone: a fresh burst is allowed again.
         expect(
-          (await storage.consumeRateLimit(`acct:${a.accountId}:keys`, { burst: 1, intervalMs: DAY }, T0)).allowed,
+          (
+            await storage.consumeRateLimit(
+              `acct:${a.accountId}:keys`,
+              { burst: 1, intervalMs: DAY },
+              T0,
+            )
+          ).allowed,
         ).toBe(true);
         // b is untouched: its mailbox still holds a's message (it belongs to b), its bucket still counts.
         expect(await storage.readMailbox(b.accountId, 1, 0, 10)).toHaveLength(1);
         expect(await storage.getAttachment('att-b')).toBeDefined();
         expect(
-          (await storage.consumeRateLimit(`acct:${b.accountId}:keys`, { burst: 1, intervalMs: DAY }, T0)).allowed,
+          (
+            await storage.consumeRateLimit(
+              `acct:${b.accountId}:keys`,
+              { burst: 1, intervalMs: DAY },
+              T0,
+            )
+          ).allowed,
         ).toBe(false);
         // A's sent-message ids are gone: the same client message id may be stored again.
-        const resend = await storage.storeSends([send(a, [envelope(b.accountId, 1, a)], aMessageId)], 100);
+        const resend = await storage.storeSends(
+          [send(a, [envelope(b.accountId, 1, a)], aMessageId)],
+          100,
+        );
         expect(resend[0]!.status).toBe('stored');
       });
     });
@@ -228,10 +276,26 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       it('removing a device removes its keys and mailbox only', async () => {
         const a = await account();
         const b = await account();
-        const d2 = (await storage.addDevice(a.accountId, newDevice(), { maxDevices: 6, maxDeviceId: 127 }))!;
-        await storage.storeKeys(a.accountId, d2, { preKeys: [{ keyId: 1, publicKey: ecKey() }] }, 100);
-        await storage.storeKeys(a.accountId, 1, { preKeys: [{ keyId: 1, publicKey: ecKey() }] }, 100);
-        await storage.storeSends([send(b, [envelope(a.accountId, 1, b), envelope(a.accountId, d2, b)])], 100);
+        const d2 = (await storage.addDevice(a.accountId, newDevice(), {
+          maxDevices: 6,
+          maxDeviceId: 127,
+        }))!;
+        await storage.storeKeys(
+          a.accountId,
+          d2,
+          { preKeys: [{ keyId: 1, publicKey: ecKey() }] },
+          100,
+        );
+        await storage.storeKeys(
+          a.accountId,
+          1,
+          { preKeys: [{ keyId: 1, publicKey: ecKey() }] },
+          100,
+        );
+        await storage.storeSends(
+          [send(b, [envelope(a.accountId, 1, b), envelope(a.accountId, d2, b)])],
+          100,
+        );
         await storage.removeDevice(a.accountId, d2);
         expect(await storage.countOneTimeKeys(a.accountId, d2)).toEqual({ ec: 0, kyber: 0 });
         expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 1, kyber: 0 });
@@ -297,7 +361,8 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
     describe('rate limits', () => {
       it('allows a burst, then one event per interval', async () => {
         const policy = { burst: 3, intervalMs: 1000 };
-        for (let i = 0; i < 3; i++) expect((await storage.consumeRateLimit('b', policy, T0)).allowed).toBe(true);
+        for (let i = 0; i < 3; i++)
+          expect((await storage.consumeRateLimit('b', policy, T0)).allowed).toBe(true);
         const denied = await storage.consumeRateLimit('b', policy, T0);
         expect(denied).toEqual({ allowed: false, retryAfterMs: 1000 });
         expect((await storage.consumeRateLimit('b', policy, T0 + 999)).allowed).toBe(false);
@@ -338,7 +403,11 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const first = (await storage.takePreKeyBundle(a.accountId, 1))!;
         expect(first.registrationId).toBe(1234);
         expect(first.signedPreKey.keyId).toBe(7);
-        expect(Buffer.from(first.signedPreKey.signature).equals(Buffer.from(upload.signedPreKey!.signature))).toBe(true);
+        expect(
+          Buffer.from(first.signedPreKey.signature).equals(
+            Buffer.from(upload.signedPreKey!.signature),
+          ),
+        ).toBe(true);
         expect(first.preKey?.keyId).toBe(100);
         expect(first.kyberPreKey.keyId).toBe(200);
         const second = (await storage.takePreKeyBundle(a.accountId, 1))!;
@@ -347,7 +416,11 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const third = (await storage.takePreKeyBundle(a.accountId, 1))!;
         expect(third.preKey).toBeUndefined();
         expect(third.kyberPreKey.keyId).toBe(8);
-        expect(Buffer.from(third.kyberPreKey.publicKey).equals(Buffer.from(upload.lastResortKyberPreKey!.publicKey))).toBe(true);
+        expect(
+          Buffer.from(third.kyberPreKey.publicKey).equals(
+            Buffer.from(upload.lastResortKyberPreKey!.publicKey),
+          ),
+        ).toBe(true);
         expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 0, kyber: 0 });
       });
 
@@ -369,7 +442,12 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await storage.takePreKeyBundle(a.accountId, 1)).toBeUndefined();
         await storage.storeKeys(a.accountId, 1, { signedPreKey: signed(1, ecKey()) }, 100);
         expect(await storage.takePreKeyBundle(a.accountId, 1)).toBeUndefined();
-        await storage.storeKeys(a.accountId, 1, { lastResortKyberPreKey: signed(2, kyberKey()) }, 100);
+        await storage.storeKeys(
+          a.accountId,
+          1,
+          { lastResortKyberPreKey: signed(2, kyberKey()) },
+          100,
+        );
         expect(await storage.takePreKeyBundle(a.accountId, 1)).toBeDefined();
         expect(await storage.takePreKeyBundle(a.accountId, 9)).toBeUndefined();
       });
@@ -378,13 +456,30 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const { a } = await withKeys(3, 0);
         const newSigned = signed(70, ecKey());
         const replacement = { keyId: 100, publicKey: ecKey() };
-        await storage.storeKeys(a.accountId, 1, { signedPreKey: newSigned, preKeys: [replacement] }, 100);
+        await storage.storeKeys(
+          a.accountId,
+          1,
+          { signedPreKey: newSigned, preKeys: [replacement] },
+          100,
+        );
         expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 3, kyber: 0 });
         const b = (await storage.takePreKeyBundle(a.accountId, 1))!;
         expect(b.signedPreKey.keyId).toBe(70);
-        expect(Buffer.from(b.preKey!.publicKey).equals(Buffer.from(replacement.publicKey))).toBe(true);
-        const tooMany = Array.from({ length: 4 }, (_, i) => ({ keyId: 500 + i, publicKey: ecKey() }));
-        expect(await storage.storeKeys(a.accountId, 1, { signedPreKey: signed(71, ecKey()), preKeys: tooMany }, 5)).toBe('full');
+        expect(Buffer.from(b.preKey!.publicKey).equals(Buffer.from(replacement.publicKey))).toBe(
+          true,
+        );
+        const tooMany = Array.from({ length: 4 }, (_, i) => ({
+          keyId: 500 + i,
+          publicKey: ecKey(),
+        }));
+        expect(
+          await storage.storeKeys(
+            a.accountId,
+            1,
+            { signedPreKey: signed(71, ecKey()), preKeys: tooMany },
+            5,
+          ),
+        ).toBe('full');
         // Nothing of a refused upload was stored.
         expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 2, kyber: 0 });
         expect((await storage.takePreKeyBundle(a.accountId, 1))!.signedPreKey.keyId).toBe(70);
@@ -396,7 +491,10 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const a = await account();
         const b = await account();
         const sent = Array.from({ length: 5 }, () => envelope(a.accountId, 1, b));
-        const outcomes = await storage.storeSends(sent.map((e) => send(b, [e])), 100);
+        const outcomes = await storage.storeSends(
+          sent.map((e) => send(b, [e])),
+          100,
+        );
         expect(outcomes.map((o) => o.status)).toEqual(Array(5).fill('stored'));
         const page1 = await storage.readMailbox(a.accountId, 1, 0, 3);
         expect(page1.map((e) => e.guid)).toEqual(sent.slice(0, 3).map((e) => e.guid));
@@ -404,7 +502,12 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(page2.map((e) => e.guid)).toEqual(sent.slice(3).map((e) => e.guid));
         const e0 = page1[0]!;
         expect(Buffer.from(e0.content).equals(Buffer.from(sent[0]!.content))).toBe(true);
-        expect([e0.sourceAccountId, e0.sourceDeviceId, e0.type, e0.serverTimestamp]).toEqual([b.accountId, 1, 1, T0]);
+        expect([e0.sourceAccountId, e0.sourceDeviceId, e0.type, e0.serverTimestamp]).toEqual([
+          b.accountId,
+          1,
+          1,
+          T0,
+        ]);
         expect(await storage.mailboxSize(a.accountId, 1)).toBe(5);
       });
 
@@ -412,10 +515,16 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const a = await account();
         const b = await account();
         const id = randomBytes(16).toString('base64url');
-        const [first] = await storage.storeSends([send(b, [envelope(a.accountId, 1, b)], id, T0)], 100);
+        const [first] = await storage.storeSends(
+          [send(b, [envelope(a.accountId, 1, b)], id, T0)],
+          100,
+        );
         expect(first!.status).toBe('stored');
         const again = await storage.storeSends(
-          [send(b, [envelope(a.accountId, 1, b)], id, T0 + 5), send(b, [envelope(a.accountId, 1, b)], id, T0 + 6)],
+          [
+            send(b, [envelope(a.accountId, 1, b)], id, T0 + 5),
+            send(b, [envelope(a.accountId, 1, b)], id, T0 + 6),
+          ],
           100,
         );
         expect(again).toEqual([
@@ -424,12 +533,21 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         ]);
         const inOne = randomBytes(16).toString('base64url');
         const batch = await storage.storeSends(
-          [send(b, [envelope(a.accountId, 1, b)], inOne, T0 + 7), send(b, [envelope(a.accountId, 1, b)], inOne, T0 + 8)],
+          [
+            send(b, [envelope(a.accountId, 1, b)], inOne, T0 + 7),
+            send(b, [envelope(a.accountId, 1, b)], inOne, T0 + 8),
+          ],
           100,
         );
-        expect(batch).toEqual([{ status: 'stored' }, { status: 'duplicate', serverTimestamp: T0 + 7 }]);
+        expect(batch).toEqual([
+          { status: 'stored' },
+          { status: 'duplicate', serverTimestamp: T0 + 7 },
+        ]);
         // The same id from another device is a different message.
-        const other = await storage.storeSends([send({ accountId: b.accountId, deviceId: 2 }, [envelope(a.accountId, 1, b)], id)], 100);
+        const other = await storage.storeSends(
+          [send({ accountId: b.accountId, deviceId: 2 }, [envelope(a.accountId, 1, b)], id)],
+          100,
+        );
         expect(other[0]!.status).toBe('stored');
         expect(await storage.mailboxSize(a.accountId, 1)).toBe(3);
       });
@@ -444,7 +562,11 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(first.map((o) => o.status)).toEqual(['stored', 'stored', 'stored', 'mailbox-full']);
         expect(first[3]).toEqual({ status: 'mailbox-full', deviceIds: [1] });
         const stored = await storage.readMailbox(a.accountId, 1, 0, 10);
-        expect(await storage.deleteEnvelopes([{ accountId: a.accountId, deviceId: 1, guids: [stored[0]!.guid] }])).toBe(1);
+        expect(
+          await storage.deleteEnvelopes([
+            { accountId: a.accountId, deviceId: 1, guids: [stored[0]!.guid] },
+          ]),
+        ).toBe(1);
         const again = await storage.storeSends([send(b, [envelope(a.accountId, 1, b)])], 3);
         expect(again[0]!.status).toBe('stored');
       });
@@ -456,9 +578,21 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const forB = envelope(b.accountId, 1, a);
         await storage.storeSends([send(b, [forA]), send(a, [forB])], 100);
         // b cannot delete a's envelope by naming its guid.
-        expect(await storage.deleteEnvelopes([{ accountId: b.accountId, deviceId: 1, guids: [forA.guid] }])).toBe(0);
-        expect(await storage.deleteEnvelopes([{ accountId: a.accountId, deviceId: 1, guids: [forA.guid, randomUUID()] }])).toBe(1);
-        expect(await storage.deleteEnvelopes([{ accountId: a.accountId, deviceId: 1, guids: [forA.guid] }])).toBe(0);
+        expect(
+          await storage.deleteEnvelopes([
+            { accountId: b.accountId, deviceId: 1, guids: [forA.guid] },
+          ]),
+        ).toBe(0);
+        expect(
+          await storage.deleteEnvelopes([
+            { accountId: a.accountId, deviceId: 1, guids: [forA.guid, randomUUID()] },
+          ]),
+        ).toBe(1);
+        expect(
+          await storage.deleteEnvelopes([
+            { accountId: a.accountId, deviceId: 1, guids: [forA.guid] },
+          ]),
+        ).toBe(0);
         expect(await storage.readMailbox(a.accountId, 1, 0, 10)).toEqual([]);
         expect(await storage.readMailbox(b.accountId, 1, 0, 10)).toHaveLength(1);
       });
@@ -466,7 +600,10 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       it('checks the device list inside the transaction and stores nothing on a mismatch', async () => {
         const a = await account();
         const b = await account();
-        const d2 = (await storage.addDevice(a.accountId, newDevice(77), { maxDevices: 6, maxDeviceId: 127 }))!;
+        const d2 = (await storage.addDevice(a.accountId, newDevice(77), {
+          maxDevices: 6,
+          maxDeviceId: 127,
+        }))!;
         const out = await storage.storeSends(
           [
             send(b, [envelope(a.accountId, 1, b), envelope(a.accountId, 5, b)]),
@@ -488,7 +625,10 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const own = await storage.storeSends(
           [
             send({ accountId: a.accountId, deviceId: 1 }, [envelope(a.accountId, d2, a, T0, 77)]),
-            send({ accountId: a.accountId, deviceId: 1 }, [envelope(a.accountId, 1, a), envelope(a.accountId, d2, a, T0, 77)]),
+            send({ accountId: a.accountId, deviceId: 1 }, [
+              envelope(a.accountId, 1, a),
+              envelope(a.accountId, d2, a, T0, 77),
+            ]),
           ],
           100,
         );
@@ -506,18 +646,38 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(out.every((o) => o.status === 'stored')).toBe(true);
         expect(await storage.mailboxSize(a.accountId, 1)).toBe(1200);
         const guids = (await storage.readMailbox(a.accountId, 1, 0, 2000)).map((e) => e.guid);
-        expect(await storage.deleteEnvelopes([{ accountId: a.accountId, deviceId: 1, guids }])).toBe(1200);
+        expect(
+          await storage.deleteEnvelopes([{ accountId: a.accountId, deviceId: 1, guids }]),
+        ).toBe(1200);
       });
     });
 
     describe('audit log', () => {
       it('chains appended events and verifies', async () => {
         await storage.appendAuditEvents([
-          { at: T0, event: 'account-registered', accountId: randomUUID(), deviceId: 1, details: null },
-          { at: T0 + 1, event: 'device-added', accountId: randomUUID(), deviceId: 2, details: { b: 1, a: 'x' } },
+          {
+            at: T0,
+            event: 'account-registered',
+            accountId: randomUUID(),
+            deviceId: 1,
+            details: null,
+          },
+          {
+            at: T0 + 1,
+            event: 'device-added',
+            accountId: randomUUID(),
+            deviceId: 2,
+            details: { b: 1, a: 'x' },
+          },
         ]);
         await storage.appendAuditEvents([
-          { at: T0 + 2, event: 'keys-replaced', accountId: null, deviceId: null, details: { kind: 'signed' } },
+          {
+            at: T0 + 2,
+            event: 'keys-replaced',
+            accountId: null,
+            deviceId: null,
+            details: { kind: 'signed' },
+          },
         ]);
         const rows = await storage.readAuditLog(0, 10);
         expect(rows.map((r) => [r.seq, r.event])).toEqual([
@@ -534,7 +694,9 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       it('never forks the chain under concurrent appends', async () => {
         await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            storage.appendAuditEvents([{ at: T0 + i, event: 'device-added', accountId: null, deviceId: null, details: null }]),
+            storage.appendAuditEvents([
+              { at: T0 + i, event: 'device-added', accountId: null, deviceId: null, details: null },
+            ]),
           ),
         );
         const v = await verifyAuditLog(storage);
@@ -561,9 +723,30 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         await storage.storeSends([send(b, [e])], 100);
         const cmid = randomBytes(16).toString('base64url');
         await storage.storeSends([send(a, [envelope(b.accountId, 1, a)], cmid)], 100);
-        await storage.putAttachment({ attachmentId: 'x', accountId: a.accountId, size: 9, createdAt: T0 });
-        await storage.appendAuditEvents([{ at: T0, event: 'account-registered', accountId: a.accountId, deviceId: 1, details: null }]);
-        await storage.appendAuditEvents([{ at: T0, event: 'account-registered', accountId: b.accountId, deviceId: 1, details: null }]);
+        await storage.putAttachment({
+          attachmentId: 'x',
+          accountId: a.accountId,
+          size: 9,
+          createdAt: T0,
+        });
+        await storage.appendAuditEvents([
+          {
+            at: T0,
+            event: 'account-registered',
+            accountId: a.accountId,
+            deviceId: 1,
+            details: null,
+          },
+        ]);
+        await storage.appendAuditEvents([
+          {
+            at: T0,
+            event: 'account-registered',
+            accountId: b.accountId,
+            deviceId: 1,
+            details: null,
+          },
+        ]);
         const x = (await storage.exportAccount(a.accountId))!;
         expect(x.account.number).toBe('+14155550142');
         expect(x.devices).toHaveLength(1);
@@ -584,7 +767,9 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
           },
         ]);
         expect(x.sentMessageIds).toEqual([{ deviceId: 1, clientMessageId: cmid, createdAt: T0 }]);
-        expect(x.attachments).toEqual([{ attachmentId: 'x', accountId: a.accountId, size: 9, createdAt: T0 }]);
+        expect(x.attachments).toEqual([
+          { attachmentId: 'x', accountId: a.accountId, size: 9, createdAt: T0 },
+        ]);
         expect(x.auditEvents.map((r) => r.accountId)).toEqual([a.accountId]);
       });
     });
@@ -595,17 +780,36 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const b = await account();
         const old = envelope(a.accountId, 1, b, T0);
         const fresh = envelope(a.accountId, 1, b, T0 + 20 * DAY);
-        await storage.storeSends([send(b, [old], undefined, T0), send(b, [fresh], undefined, T0 + 20 * DAY)], 2);
+        await storage.storeSends(
+          [send(b, [old], undefined, T0), send(b, [fresh], undefined, T0 + 20 * DAY)],
+          2,
+        );
         await storage.putVerificationCode('old', randomBytes(32), T0 + 1);
         await storage.putVerificationCode('new', randomBytes(32), T0 + 40 * DAY);
         await storage.putProvisioningCode('old', a.accountId, T0 + 1);
         await storage.consumeRateLimit('r', { burst: 1, intervalMs: 1 }, T0);
-        await storage.putAttachment({ attachmentId: 'old', accountId: a.accountId, size: 1, createdAt: T0 });
-        await storage.putAttachment({ attachmentId: 'new', accountId: a.accountId, size: 1, createdAt: T0 + 20 * DAY });
+        await storage.putAttachment({
+          attachmentId: 'old',
+          accountId: a.accountId,
+          size: 1,
+          createdAt: T0,
+        });
+        await storage.putAttachment({
+          attachmentId: 'new',
+          accountId: a.accountId,
+          size: 1,
+          createdAt: T0 + 20 * DAY,
+        });
         await storage.appendAuditEvents([
           { at: T0, event: 'device-added', accountId: null, deviceId: null, details: null },
           { at: T0 + 1, event: 'device-added', accountId: null, deviceId: null, details: null },
-          { at: T0 + 20 * DAY, event: 'device-added', accountId: null, deviceId: null, details: null },
+          {
+            at: T0 + 20 * DAY,
+            event: 'device-added',
+            accountId: null,
+            deviceId: null,
+            details: null,
+          },
         ]);
         const now = T0 + 31 * DAY;
         const r = await storage.sweep({
@@ -624,7 +828,9 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
           auditRows: 2,
           attachmentIds: ['old'],
         });
-        expect((await storage.readMailbox(a.accountId, 1, 0, 10)).map((e) => e.guid)).toEqual([fresh.guid]);
+        expect((await storage.readMailbox(a.accountId, 1, 0, 10)).map((e) => e.guid)).toEqual([
+          fresh.guid,
+        ]);
         // The count was corrected: a mailbox limited to 2 accepts one more.
         const more = await storage.storeSends([send(b, [envelope(a.accountId, 1, b)])], 2);
         expect(more[0]!.status).toBe('stored');

@@ -43,7 +43,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openTestStorage(): Promise<{ storage: KyselyStorage; database: Database.Database }> {
+export async function openTestStorage(): Promise<{
+  storage: KyselyStorage;
+  database: Database.Database;
+}> {
   const database = new Database(':memory:');
   const db = new Kysely<StorageDatabase>({ dialect: new SqliteDialect({ database }) });
   await migrateToLatest(db, 'sqlite');
@@ -163,11 +166,19 @@ export async function register(
     registrationId,
     number,
     identityKey,
-    authorization: formatAuthorization({ accountId: body.accountId, deviceId: body.deviceId, credential }),
+    authorization: formatAuthorization({
+      accountId: body.accountId,
+      deviceId: body.deviceId,
+      credential,
+    }),
   };
 }
 
-export async function linkDevice(h: Harness, primary: TestDevice, registrationId = 4321): Promise<TestDevice> {
+export async function linkDevice(
+  h: Harness,
+  primary: TestDevice,
+  registrationId = 4321,
+): Promise<TestDevice> {
   const codeRes = await h.app.inject({
     method: 'POST',
     url: '/v1/devices/provisioning-code',
@@ -188,7 +199,11 @@ export async function linkDevice(h: Harness, primary: TestDevice, registrationId
     deviceId: body.deviceId,
     credential,
     registrationId,
-    authorization: formatAuthorization({ accountId: body.accountId, deviceId: body.deviceId, credential }),
+    authorization: formatAuthorization({
+      accountId: body.accountId,
+      deviceId: body.deviceId,
+      credential,
+    }),
   };
 }
 
@@ -203,7 +218,11 @@ export async function uploadKeys(h: Harness, d: TestDevice, ec = 2, kyber = 2): 
     headers: authed(d),
     payload: {
       signedPreKey: { keyId: 1, publicKey: b64(ecKey()), signature: b64(randomBytes(64)) },
-      lastResortKyberPreKey: { keyId: 2, publicKey: b64(kyberKey()), signature: b64(randomBytes(64)) },
+      lastResortKyberPreKey: {
+        keyId: 2,
+        publicKey: b64(kyberKey()),
+        signature: b64(randomBytes(64)),
+      },
       preKeys: Array.from({ length: ec }, (_, i) => ({ keyId: 10 + i, publicKey: b64(ecKey()) })),
       kyberPreKeys: Array.from({ length: kyber }, (_, i) => ({
         keyId: 20 + i,
@@ -253,9 +272,15 @@ export class TestSocket {
   }
 
   /** Waits until a frame matching `pred` arrived (and removes it from the buffer). */
-  async next<T extends ServerFrame>(pred: (f: ServerFrame) => f is T, timeoutMs?: number): Promise<T>;
+  async next<T extends ServerFrame>(
+    pred: (f: ServerFrame) => f is T,
+    timeoutMs?: number,
+  ): Promise<T>;
   async next(pred?: (f: ServerFrame) => boolean, timeoutMs?: number): Promise<ServerFrame>;
-  async next(pred: (f: ServerFrame) => boolean = () => true, timeoutMs = 5000): Promise<ServerFrame> {
+  async next(
+    pred: (f: ServerFrame) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<ServerFrame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.frames.findIndex(pred);
@@ -291,7 +316,12 @@ export class TestSocket {
   /** Sends one envelope per device; resolves with the SEND_RESULT or ERROR answering it. */
   async send(
     recipient: string,
-    envelopes: { deviceId: number; registrationId: number; content: Uint8Array; type?: EnvelopeType }[],
+    envelopes: {
+      deviceId: number;
+      registrationId: number;
+      content: Uint8Array;
+      type?: EnvelopeType;
+    }[],
     clientMessageId: Uint8Array = randomBytes(16),
   ): Promise<Extract<ServerFrame, { type: 'send-result' | 'error' }>> {
     const requestId = this.requestId();
@@ -328,4 +358,13 @@ export function isEnvelope(f: ServerFrame): f is Extract<ServerFrame, { type: 'e
 }
 export function isQueueEmpty(f: ServerFrame): f is Extract<ServerFrame, { type: 'queue-empty' }> {
   return f.type === 'queue-empty';
+}
+
+/** The error body of every refused request, as tests read it. */
+export interface ErrorBody {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly details: Readonly<Record<string, number>>;
+  };
 }

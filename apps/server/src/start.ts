@@ -1,0 +1,141 @@
+/**
+ * Starts the relay from a RelayConfig: the SQLite store under the data directory, file
+ * attachments, the server secret (created once, 0600), the configured SMS sender and the pino
+ * logger, then listens. Returns a handle whose `close()` shuts everything down in order (stop
+ * accepting, close sockets, commit queued writes, close the database). No protocol or storage
+ * logic lives here: this is wiring only.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ConsoleSmsSender,
+  createRelayLogger,
+  createServer,
+  FileAttachmentStore,
+  SERVER_SECRET_BYTES,
+  WebhookSmsSender,
+  type SmsSender,
+} from '@sotto/server';
+import { openSqliteStorage } from '@sotto/storage-sqlite';
+import type { RelayConfig } from './config.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export interface RunningRelay {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where JSON log lines go (stdout by default). */
+  readonly logDestination?: NodeJS.WritableStream;
+  /** Where the development SMS sender writes (stdout by default). */
+  readonly consoleOut?: { write(line: string): unknown };
+}
+
+/** Reads the server secret, or creates it (32 random bytes, hex, mode 0600) on first start. */
+export function loadOrCreateSecret(path: string): Buffer {
+  if (existsSync(path)) {
+    const hex = readFileSync(path, 'utf8').trim();
+    if (!/^[0-9a-f]+$/.test(hex) || hex.length < SERVER_SECRET_BYTES * 2 || hex.length % 2 !== 0) {
+      throw new Error(
+        `the server secret in ${path} is malformed (expected at least 64 hex digits)`,
+      );
+    }
+    if ((statSync(path).mode & 0o077) !== 0 && process.platform !== 'win32') {
+      throw new Error(`the server secret ${path} is readable by other users; chmod 600 it`);
+    }
+    return Buffer.from(hex, 'hex');
+  }
+  const secret = randomBytes(SERVER_SECRET_BYTES);
+  writeFileSync(path, `${secret.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export async function startRelay(
+  config: RelayConfig,
+  options: StartOptions = {},
+): Promise<RunningRelay> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const log = createRelayLogger(config.logLevel, options.logDestination);
+  const secret = loadOrCreateSecret(config.secretFile ?? join(config.dataDir, 'server-secret'));
+
+  let sms: SmsSender | null;
+  switch (config.sms.mode) {
+    case 'none':
+      sms = null;
+      log.warn('no SMS sender configured: new numbers cannot register (set SOTTO_SMS)');
+      break;
+    case 'console':
+      sms = new ConsoleSmsSender(options.consoleOut);
+      log.warn(
+        'DEVELOPMENT SMS sender: verification codes are printed to stdout, never use in production',
+      );
+      break;
+    case 'webhook':
+      sms = new WebhookSmsSender({
+        url: config.sms.url,
+        ...(config.sms.token === null ? {} : { token: config.sms.token }),
+      });
+      break;
+  }
+
+  if (config.unlimitedAddresses.length > 0) {
+    log.warn(
+      { addresses: config.unlimitedAddresses.length },
+      'per-address rate limits are off for the configured unlimited addresses',
+    );
+  }
+
+  const storage = await openSqliteStorage({ filename: join(config.dataDir, 'sotto.sqlite') });
+  try {
+    const attachments = await FileAttachmentStore.open(join(config.dataDir, 'attachments'));
+    const https =
+      config.tls === null
+        ? undefined
+        : { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
+    const server = await createServer({
+      storage,
+      attachments,
+      sms,
+      secret,
+      logger: log,
+      hsts: config.hsts,
+      trustProxy: config.trustProxy,
+      messageRetentionMs: config.messageRetentionDays * DAY,
+      attachmentRetentionMs: config.attachmentRetentionDays * DAY,
+      auditRetentionMs: config.auditRetentionDays * DAY,
+      groupCommitWindowMs: config.groupCommitWindowMs,
+      unlimitedAddresses: config.unlimitedAddresses,
+      ...(https === undefined ? {} : { https }),
+    });
+    secret.fill(0);
+    await server.app.listen({ host: config.host, port: config.port });
+    const address = server.app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    const hostText = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `${config.tls === null ? 'http' : 'https'}://${hostText}:${port}`;
+    // The readiness line: tools wait for it. It names the address only — no secrets, no paths.
+    log.info({ url, port, tls: config.tls !== null, sms: config.sms.mode }, 'sotto relay ready');
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      close() {
+        closing ??= (async () => {
+          await server.close();
+          await storage.close();
+          log.info('sotto relay stopped');
+          log.flush();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+}
