@@ -57,7 +57,10 @@ interface Rate {
   readonly wall: number;
   readonly cpu: number;
 }
-const rate = (t: Timing): Rate => ({ wall: mb(historyBytes, t.wall), cpu: mb(historyBytes, t.cpu) });
+const rate = (t: Timing): Rate => ({
+  wall: mb(historyBytes, t.wall),
+  cpu: mb(historyBytes, t.cpu),
+});
 const show = (r: Rate) => `${r.wall.toFixed(0)} MB/s (${r.cpu.toFixed(0)} per CPU-s)`;
 
 function rawAesGcm(): Rate {

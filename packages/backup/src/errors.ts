@@ -69,7 +69,10 @@ export class BackupError extends Error {
     message: string,
     options?: { cause?: unknown; details?: BackupErrorDetails },
   ) {
-    super(`${code}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `${code}: ${message}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.details = options?.details ?? {};
   }

@@ -134,7 +134,10 @@ export const setting: fc.Arbitrary<SettingRecord> = fc.record({
 
 /** A referentially valid history: contacts 1..c, conversations 1..k, then messages. */
 export const history: fc.Arbitrary<ContentRecord[]> = fc
-  .record({ contacts: fc.integer({ min: 1, max: 6 }), conversations: fc.integer({ min: 1, max: 6 }) })
+  .record({
+    contacts: fc.integer({ min: 1, max: 6 }),
+    conversations: fc.integer({ min: 1, max: 6 }),
+  })
   .chain(({ contacts, conversations }) => {
     const recipient = fc.integer({ min: 1, max: contacts });
     const conv = fc.integer({ min: 1, max: conversations });
@@ -143,7 +146,9 @@ export const history: fc.Arbitrary<ContentRecord[]> = fc
         fc.option(account, { nil: undefined }),
         fc.tuple(...Array.from({ length: contacts }, (_, i) => contact(fc.constant(i + 1)))),
         fc.tuple(
-          ...Array.from({ length: conversations }, (_, i) => conversation(fc.constant(i + 1), recipient)),
+          ...Array.from({ length: conversations }, (_, i) =>
+            conversation(fc.constant(i + 1), recipient),
+          ),
         ),
         fc.array(setting, { maxLength: 4 }),
         fc.array(message(conv, recipient), { maxLength: 40 }),

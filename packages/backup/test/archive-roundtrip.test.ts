@@ -21,7 +21,12 @@ import { collect, pieces, restoreAll, splitArchive } from './helpers.js';
 const CREATED = 1_750_000_000_000;
 
 function withoutInfo(records: BackupRecord[]): BackupRecord[] {
-  expect(records[0]).toEqual({ type: 'backup-info', schemaVersion: 1, createdAtMs: CREATED, app: 'sotto-test/1' });
+  expect(records[0]).toEqual({
+    type: 'backup-info',
+    schemaVersion: 1,
+    createdAtMs: CREATED,
+    app: 'sotto-test/1',
+  });
   return records.slice(1);
 }
 
@@ -32,7 +37,12 @@ describe('archive round trip', () => {
     it(`restores a 24 MiB synthetic history exactly (compression ${compression})`, async () => {
       const key = BackupKey.generate();
       const archive = await collect(
-        createBackup(large, { backupKey: key, compression, app: 'sotto-test/1', createdAtMs: CREATED }),
+        createBackup(large, {
+          backupKey: key,
+          compression,
+          app: 'sotto-test/1',
+          createdAtMs: CREATED,
+        }),
       );
       const body = encodeRecords(large).length;
       if (compression === 'none') expect(archive.length).toBeGreaterThan(body);
@@ -54,7 +64,13 @@ describe('archive round trip', () => {
         async (records, chunkSize, compression, sizes) => {
           const key = BackupKey.generate();
           const archive = await collect(
-            createBackup(records, { backupKey: key, chunkSize, compression, app: 'sotto-test/1', createdAtMs: CREATED }),
+            createBackup(records, {
+              backupKey: key,
+              chunkSize,
+              compression,
+              app: 'sotto-test/1',
+              createdAtMs: CREATED,
+            }),
           );
           expect(withoutInfo(await restoreAll(pieces(archive, sizes), key))).toEqual(records);
         },
@@ -66,6 +82,7 @@ describe('archive round trip', () => {
   it('accepts async sources yielding records or arrays of records', async () => {
     const records = [...syntheticHistory({ targetBytes: 200_000, seed: 9 })];
     async function* source() {
+      await Promise.resolve();
       for (let i = 0; i < records.length; i += 7) {
         yield i % 2 === 0 ? records.slice(i, i + 7) : records.slice(i, i + 7);
         if (i % 14 === 7) for (const r of records.slice(i + 7, i + 14)) yield r;
@@ -73,13 +90,17 @@ describe('archive round trip', () => {
       }
     }
     const key = BackupKey.generate();
-    const archive = await collect(createBackup(source(), { backupKey: key, app: 'sotto-test/1', createdAtMs: CREATED }));
+    const archive = await collect(
+      createBackup(source(), { backupKey: key, app: 'sotto-test/1', createdAtMs: CREATED }),
+    );
     expect(withoutInfo(await restoreAll([archive], key))).toEqual(records);
   });
 
   it('restores an empty history (BackupInfo only) and yields records one by one', async () => {
     const key = BackupKey.generate();
-    const archive = await collect(createBackup([], { backupKey: key, app: 'sotto-test/1', createdAtMs: CREATED }));
+    const archive = await collect(
+      createBackup([], { backupKey: key, app: 'sotto-test/1', createdAtMs: CREATED }),
+    );
     const reader = await openBackup(new Blob([archive]).stream(), key);
     const out: BackupRecord[] = [];
     for await (const r of reader.records()) out.push(r);
@@ -115,11 +136,20 @@ describe('archive round trip', () => {
   it('uses a fresh backup id, so two archives of the same history share no ciphertext', async () => {
     const key = BackupKey.generate();
     const records = [...syntheticHistory({ targetBytes: 30_000, seed: 5 })];
-    const a = splitArchive(await collect(createBackup(records, { backupKey: key, compression: 'none', chunkSize: 1024 })));
-    const b = splitArchive(await collect(createBackup(records, { backupKey: key, compression: 'none', chunkSize: 1024 })));
+    const a = splitArchive(
+      await collect(
+        createBackup(records, { backupKey: key, compression: 'none', chunkSize: 1024 }),
+      ),
+    );
+    const b = splitArchive(
+      await collect(
+        createBackup(records, { backupKey: key, compression: 'none', chunkSize: 1024 }),
+      ),
+    );
     expect(a.header.subarray(12, 28)).not.toEqual(b.header.subarray(12, 28));
     const seen = new Set(a.chunks.map((c) => Buffer.from(c.subarray(0, 32)).toString('hex')));
-    for (const c of b.chunks) expect(seen.has(Buffer.from(c.subarray(0, 32)).toString('hex'))).toBe(false);
+    for (const c of b.chunks)
+      expect(seen.has(Buffer.from(c.subarray(0, 32)).toString('hex'))).toBe(false);
   });
 });
 
@@ -152,7 +182,8 @@ describe('length hiding', () => {
 
   it('makes every near-empty archive the same size', async () => {
     const sizes = new Set<number>();
-    for (const n of [0, 100, 1000, MIN_PADDED_BODY_LENGTH - 200]) sizes.add(await archiveSize(n, 1024));
+    for (const n of [0, 100, 1000, MIN_PADDED_BODY_LENGTH - 200])
+      sizes.add(await archiveSize(n, 1024));
     expect(sizes.size).toBe(1);
   });
 });

@@ -3,7 +3,13 @@
 // names it; a wrong key is rejected before any record. Checked with and without compression.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BackupKey, createBackup, openBackup, type BackupRecord, type Compression } from '../src/index.js';
+import {
+  BackupKey,
+  createBackup,
+  openBackup,
+  type BackupRecord,
+  type Compression,
+} from '../src/index.js';
 import { syntheticHistory } from '../src/testing/index.js';
 import { collect, concat, restoreAll, restoreError, splitArchive } from './helpers.js';
 
@@ -17,10 +23,16 @@ interface Fixture {
   records: BackupRecord[];
 }
 
-async function fixture(compression: Compression, targetBytes: number, seed: number): Promise<Fixture> {
+async function fixture(
+  compression: Compression,
+  targetBytes: number,
+  seed: number,
+): Promise<Fixture> {
   const key = BackupKey.generate();
   const history = [...syntheticHistory({ targetBytes, seed, contacts: 5, groups: 1 })];
-  const archive = await collect(createBackup(history, { backupKey: key, compression, chunkSize: CHUNK }));
+  const archive = await collect(
+    createBackup(history, { backupKey: key, compression, chunkSize: CHUNK }),
+  );
   const { header, chunks } = splitArchive(archive);
   return { key, archive, header, chunks, records: await restoreAll([archive], key) };
 }
@@ -33,11 +45,14 @@ for (const compression of ['none', 'deflate-raw'] as const) {
     beforeAll(async () => {
       f = await fixture(compression, compression === 'none' ? 30_000 : 120_000, 1);
       const otherArchive = await collect(
-        createBackup([...syntheticHistory({ targetBytes: 30_000, seed: 2, contacts: 5, groups: 1 })], {
-          backupKey: f.key,
-          compression,
-          chunkSize: CHUNK,
-        }),
+        createBackup(
+          [...syntheticHistory({ targetBytes: 30_000, seed: 2, contacts: 5, groups: 1 })],
+          {
+            backupKey: f.key,
+            compression,
+            chunkSize: CHUNK,
+          },
+        ),
       );
       other = splitArchive(otherArchive);
       expect(f.chunks.length).toBeGreaterThanOrEqual(8);
@@ -51,7 +66,10 @@ for (const compression of ['none', 'deflate-raw'] as const) {
           bytes[at]! ^= 1 << bit;
           const { code } = await restoreError([bytes], f.key);
           if (at >= f.header.length) expect(code).toBe('CORRUPT_CHUNK');
-          else expect(['BAD_HEADER', 'BAD_KEY', 'UNSUPPORTED_VERSION', 'CORRUPT_CHUNK']).toContain(code);
+          else
+            expect(['BAD_HEADER', 'BAD_KEY', 'UNSUPPORTED_VERSION', 'CORRUPT_CHUNK']).toContain(
+              code,
+            );
         }),
         { numRuns: 300 },
       );
@@ -78,19 +96,15 @@ for (const compression of ['none', 'deflate-raw'] as const) {
 
     it('rejects any reordering of chunks', async () => {
       await fc.assert(
-        fc.asyncProperty(
-          fc.nat({ max: 1000 }),
-          fc.nat({ max: 1000 }),
-          async (a, b) => {
-            const i = a % f.chunks.length;
-            const j = b % f.chunks.length;
-            fc.pre(i !== j);
-            const chunks = [...f.chunks];
-            [chunks[i], chunks[j]] = [chunks[j]!, chunks[i]!];
-            const { code } = await restoreError([f.header, ...chunks], f.key);
-            expect(['CORRUPT_CHUNK', 'TRUNCATED', 'TRAILING_DATA']).toContain(code);
-          },
-        ),
+        fc.asyncProperty(fc.nat({ max: 1000 }), fc.nat({ max: 1000 }), async (a, b) => {
+          const i = a % f.chunks.length;
+          const j = b % f.chunks.length;
+          fc.pre(i !== j);
+          const chunks = [...f.chunks];
+          [chunks[i], chunks[j]] = [chunks[j]!, chunks[i]!];
+          const { code } = await restoreError([f.header, ...chunks], f.key);
+          expect(['CORRUPT_CHUNK', 'TRUNCATED', 'TRAILING_DATA']).toContain(code);
+        }),
         { numRuns: 60 },
       );
     });
@@ -141,7 +155,9 @@ describe('appending after a full-size final chunk', () => {
   it('is TRAILING_DATA', async () => {
     // A tiny history pads to MIN_PADDED_BODY_LENGTH = 4096 = 4 full chunks of 1024.
     const key = BackupKey.generate();
-    const archive = await collect(createBackup([], { backupKey: key, compression: 'none', chunkSize: CHUNK }));
+    const archive = await collect(
+      createBackup([], { backupKey: key, compression: 'none', chunkSize: CHUNK }),
+    );
     const { header, chunks } = splitArchive(archive);
     expect(chunks.map((c) => c.length)).toEqual([1040, 1040, 1040, 1040]);
     expect((await restoreError([header, ...chunks, chunks[1]!], key)).code).toBe('TRAILING_DATA');
@@ -155,7 +171,9 @@ describe('header problems', () => {
     const key = BackupKey.generate();
     const archive = await collect(createBackup([], { backupKey: key }));
     const code = async (bytes: Uint8Array) => (await restoreError([bytes], key)).code;
-    expect(await code(new TextEncoder().encode('PK\u0003\u0004 not a backup at all, just some bytes'))).toBe('BAD_HEADER');
+    expect(
+      await code(new TextEncoder().encode('PK\u0003\u0004 not a backup at all, just some bytes')),
+    ).toBe('BAD_HEADER');
     const v2 = archive.slice();
     v2[9] = 2;
     expect(await code(v2)).toBe('UNSUPPORTED_VERSION');
@@ -165,7 +183,7 @@ describe('header problems', () => {
     compression[30] = 9;
     expect(await code(compression)).toBe('UNSUPPORTED_VERSION');
     const chunkSize = archive.slice();
-    chunkSize[33] ^= 1;
+    chunkSize[33]! ^= 1;
     expect(await code(chunkSize)).toBe('BAD_HEADER');
   });
 
@@ -179,18 +197,25 @@ describe('header problems', () => {
         cancelled = true;
       },
     });
-    await expect(openBackup(stream, BackupKey.generate())).rejects.toMatchObject({ code: 'BAD_HEADER' });
+    await expect(openBackup(stream, BackupKey.generate())).rejects.toMatchObject({
+      code: 'BAD_HEADER',
+    });
     expect(cancelled).toBe(true);
   });
 
   it('wraps a tampered archive body split across many pieces the same way', async () => {
     const key = BackupKey.generate();
     const archive = await collect(
-      createBackup([...syntheticHistory({ targetBytes: 20_000, seed: 8 })], { backupKey: key, chunkSize: CHUNK }),
+      createBackup([...syntheticHistory({ targetBytes: 20_000, seed: 8 })], {
+        backupKey: key,
+        chunkSize: CHUNK,
+      }),
     );
     const bytes = archive.slice();
     bytes[bytes.length - 100]! ^= 1;
-    const pieces = Array.from({ length: Math.ceil(bytes.length / 333) }, (_, i) => bytes.subarray(i * 333, i * 333 + 333));
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 333) }, (_, i) =>
+      bytes.subarray(i * 333, i * 333 + 333),
+    );
     expect((await restoreError(pieces, key)).code).toBe('CORRUPT_CHUNK');
     expect(concat(pieces)).toEqual(bytes);
   });

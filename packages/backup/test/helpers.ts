@@ -21,7 +21,10 @@ export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8
   return concat(parts, size);
 }
 
-export function concat(parts: readonly Uint8Array[], size = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
+export function concat(
+  parts: readonly Uint8Array[],
+  size = parts.reduce((n, p) => n + p.length, 0),
+): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const p of parts) {
@@ -43,7 +46,10 @@ export function splitArchive(archive: Uint8Array): { header: Uint8Array; chunks:
   return { header, chunks };
 }
 
-export async function restoreAll(source: ByteSource, key: BackupKey | RecoveryKey): Promise<BackupRecord[]> {
+export async function restoreAll(
+  source: ByteSource,
+  key: BackupKey | RecoveryKey,
+): Promise<BackupRecord[]> {
   const reader = await openBackup(source, key);
   const out: BackupRecord[] = [];
   for await (const batch of reader.batches()) out.push(...batch);

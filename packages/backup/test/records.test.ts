@@ -9,7 +9,12 @@ import { MAX_RECORD_LENGTH } from '../src/limits.js';
 import { encodeRecords } from '../src/testing/index.js';
 import { history } from './arbitraries.js';
 
-const INFO: BackupRecord = { type: 'backup-info', schemaVersion: 1, createdAtMs: 1_700_000_000_000, app: 'test' };
+const INFO: BackupRecord = {
+  type: 'backup-info',
+  schemaVersion: 1,
+  createdAtMs: 1_700_000_000_000,
+  app: 'test',
+};
 
 /** An independent protobuf writer for hand-built test input (BigInt varints). */
 function varint(n: number | bigint): number[] {
@@ -86,10 +91,14 @@ describe('record encoding', () => {
       expireStartedAtMs: 0,
     };
     const inner = [
-      ...field(1, 0), ...varint(300),
-      ...field(2, 0), 1,
-      ...field(4, 0), ...varint(2n ** 53n - 1n),
-      ...field(5, 0), ...varint(2n ** 31n),
+      ...field(1, 0),
+      ...varint(300),
+      ...field(2, 0),
+      1,
+      ...field(4, 0),
+      ...varint(2n ** 53n - 1n),
+      ...field(5, 0),
+      ...varint(2n ** 31n),
       ...len(6, str('hé')),
       ...len(8, [...field(1, 0), 2, ...field(2, 0), 3]),
     ];
@@ -120,10 +129,23 @@ describe('record encoding', () => {
   it('skips unknown fields, unknown wire types 1 and 5, and unknown frame kinds', () => {
     const setting = [
       ...len(1, str('k')),
-      ...field(99, 0), ...varint(12345),
-      ...field(98, 1), 1, 2, 3, 4, 5, 6, 7, 8,
+      ...field(99, 0),
+      ...varint(12345),
+      ...field(98, 1),
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
       ...len(97, [1, 2, 3]),
-      ...field(96, 5), 1, 2, 3, 4,
+      ...field(96, 5),
+      1,
+      2,
+      3,
+      4,
       ...len(4, str('v')),
     ];
     const unknownFrame = delimited(len(15, [...field(1, 0), 7]));
@@ -142,8 +164,7 @@ describe('record encoding', () => {
 });
 
 describe('record decoding rejects malformed bodies', () => {
-  const body = (...frames: Uint8Array[]) =>
-    Uint8Array.from(frames.flatMap((f) => [...f]));
+  const body = (...frames: Uint8Array[]) => Uint8Array.from(frames.flatMap((f) => [...f]));
 
   it('CORRUPT_RECORD for integers above 2^53 - 1, bad UTF-8, groups and overruns', () => {
     const big = delimited(len(6, [...len(1, str('k')), ...field(3, 0), ...varint(2n ** 54n)]));
@@ -164,30 +185,36 @@ describe('record decoding rejects malformed bodies', () => {
 
   it('CORRUPT_RECORD when the body ends inside a record', () => {
     const bytes = encode([INFO, { type: 'setting', key: 'k', value: 1 }]);
-    expect(errorCode(() => decodeAll([bytes.subarray(0, bytes.length - 1)]))).toBe('CORRUPT_RECORD');
+    expect(errorCode(() => decodeAll([bytes.subarray(0, bytes.length - 1)]))).toBe(
+      'CORRUPT_RECORD',
+    );
   });
 
   it('RECORD_TOO_LARGE for a frame length above the limit, without buffering it', () => {
     const header = Uint8Array.from(varint(MAX_RECORD_LENGTH + 1));
     expect(errorCode(() => decodeAll([body(infoFrame(), header)]))).toBe('RECORD_TOO_LARGE');
-    expect(errorCode(() => decodeAll([infoFrame(), header.subarray(0, 1), header.subarray(1)]))).toBe(
-      'RECORD_TOO_LARGE',
-    );
-    expect(errorCode(() => decodeAll([body(infoFrame(), Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x01))]))).toBe(
-      'RECORD_TOO_LARGE',
-    );
+    expect(
+      errorCode(() => decodeAll([infoFrame(), header.subarray(0, 1), header.subarray(1)])),
+    ).toBe('RECORD_TOO_LARGE');
+    expect(
+      errorCode(() => decodeAll([body(infoFrame(), Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x01))])),
+    ).toBe('RECORD_TOO_LARGE');
   });
 
   it('throws only BackupErrors on random bytes (fuzz)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 5 }), (junk, cuts) => {
-        const bytes = body(infoFrame(), junk);
-        try {
-          decodeAll(splitAt(bytes, cuts));
-        } catch (err) {
-          expect(BackupError.is(err)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (junk, cuts) => {
+          const bytes = body(infoFrame(), junk);
+          try {
+            decodeAll(splitAt(bytes, cuts));
+          } catch (err) {
+            expect(BackupError.is(err)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -224,7 +251,11 @@ describe('record writing rejects bad records', () => {
     const batcher = new RecordBatcher();
     batcher.add(INFO);
     const before = batcher.size;
-    const huge: ContentRecord = { type: 'setting', key: 'k', value: new Uint8Array(MAX_RECORD_LENGTH) };
+    const huge: ContentRecord = {
+      type: 'setting',
+      key: 'k',
+      value: new Uint8Array(MAX_RECORD_LENGTH),
+    };
     expect(errorCode(() => batcher.add(huge))).toBe('RECORD_TOO_LARGE');
     expect(batcher.size).toBe(before);
   });

@@ -132,7 +132,13 @@ describe('recovery-key slot', () => {
     const nonce = Uint8Array.from({ length: 12 }, (_, i) => i + 1);
     const slot = recoveryKeySlot(backupKey, recoveryKey, () => nonce.slice());
     const wrapKey = Buffer.from(
-      hkdfSync('sha256', Buffer.from(canonical(recoveryKey)), Buffer.alloc(0), 'sotto-backup-v1/recovery-key-wrap', 32),
+      hkdfSync(
+        'sha256',
+        Buffer.from(canonical(recoveryKey)),
+        Buffer.alloc(0),
+        'sotto-backup-v1/recovery-key-wrap',
+        32,
+      ),
     );
     const cipher = createCipheriv('aes-256-gcm', wrapKey, nonce);
     cipher.setAAD(Buffer.from('sotto-backup-v1/recovery-key-slot'));
@@ -151,7 +157,11 @@ describe('recovery-key slot', () => {
     const recoveryKey = RecoveryKey.generate();
     const backupKey = BackupKey.generate();
     const slot = recoveryKeySlot(backupKey, recoveryKey);
-    expect(openRecoveryKeySlot([{ type: 99, data: new Uint8Array(5) }, slot], recoveryKey).equals(backupKey)).toBe(true);
+    expect(
+      openRecoveryKeySlot([{ type: 99, data: new Uint8Array(5) }, slot], recoveryKey).equals(
+        backupKey,
+      ),
+    ).toBe(true);
     expect(() => openRecoveryKeySlot([slot], RecoveryKey.generate())).toThrow(
       expect.objectContaining({ code: 'BAD_KEY' }),
     );

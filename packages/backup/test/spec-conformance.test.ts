@@ -43,7 +43,9 @@ function independentRead(archive: Buffer, backupKey: Buffer): Buffer {
   const k = keys(backupKey, backupId);
   expect(archive.subarray(36, 52).equals(k.keyCheck)).toBe(true);
   const mac = archive.subarray(headerLength - 32, headerLength);
-  const expectedMac = createHmac('sha256', k.headerMac).update(archive.subarray(0, headerLength - 32)).digest();
+  const expectedMac = createHmac('sha256', k.headerMac)
+    .update(archive.subarray(0, headerLength - 32))
+    .digest();
   expect(mac.equals(expectedMac)).toBe(true);
   const data: Buffer[] = [];
   let index = 0;
@@ -54,7 +56,10 @@ function independentRead(archive: Buffer, backupKey: Buffer): Buffer {
     const decipher = createDecipheriv('aes-256-gcm', k.chunk, nonce);
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    const plain = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+    const plain = Buffer.concat([
+      decipher.update(sealed.subarray(0, sealed.length - 16)),
+      decipher.final(),
+    ]);
     const length = plain.readUInt32BE(0);
     data.push(plain.subarray(4, 4 + length));
     expect(plain.subarray(4 + length).every((b) => b === 0)).toBe(true);
@@ -93,7 +98,12 @@ function frames(body: Buffer): Array<[number, Buffer]> {
 }
 
 /** Writes an archive per the document (compression optional, Padmé padding, final flag). */
-function independentWrite(body: Buffer, backupKey: Buffer, chunkSize: number, compress: boolean): Buffer {
+function independentWrite(
+  body: Buffer,
+  backupKey: Buffer,
+  chunkSize: number,
+  compress: boolean,
+): Buffer {
   const backupId = randomBytes(16);
   const k = keys(backupKey, backupId);
   const header = Buffer.alloc(53 + 32);
@@ -133,7 +143,11 @@ function independentWrite(body: Buffer, backupKey: Buffer, chunkSize: number, co
     const { nonce, aad } = nonceAndAad(k.noncePrefix, mac, i, i === count - 1);
     const cipher = createCipheriv('aes-256-gcm', k.chunk, nonce);
     cipher.setAAD(aad);
-    out.push(cipher.update(plain.subarray(i * chunkSize, Math.min((i + 1) * chunkSize, total))), cipher.final(), cipher.getAuthTag());
+    out.push(
+      cipher.update(plain.subarray(i * chunkSize, Math.min((i + 1) * chunkSize, total))),
+      cipher.final(),
+      cipher.getAuthTag(),
+    );
   }
   return Buffer.concat(out);
 }
@@ -145,14 +159,22 @@ describe('docs/backup-format.md, implemented independently', () => {
     it(`reads what the library writes (compression ${compression})`, async () => {
       const key = BackupKey.generate();
       const archive = Buffer.from(
-        await collect(createBackup(records, { backupKey: key, compression, chunkSize: 4096, createdAtMs: 5 })),
+        await collect(
+          createBackup(records, { backupKey: key, compression, chunkSize: 4096, createdAtMs: 5 }),
+        ),
       );
       const body = independentRead(archive, Buffer.from(key.exportBytes()));
       const fs = frames(body);
       expect(fs).toHaveLength(records.length + 1);
       // Frame 1 = BackupInfo{ schema_version(1) = 1, created_at_ms(2) = 5 }.
       expect(fs[0]).toEqual([1, Buffer.from([0x08, 1, 0x10, 5])]);
-      const kinds: Record<string, number> = { account: 2, contact: 3, conversation: 4, message: 5, setting: 6 };
+      const kinds: Record<string, number> = {
+        account: 2,
+        contact: 3,
+        conversation: 4,
+        message: 5,
+        setting: 6,
+      };
       expect(fs.slice(1).map(([n]) => n)).toEqual(records.map((r) => kinds[r.type]));
     });
   }
@@ -162,7 +184,9 @@ describe('docs/backup-format.md, implemented independently', () => {
       const key = BackupKey.generate();
       // Take the body bytes from an archive read independently, then re-encrypt them independently.
       const reference = Buffer.from(
-        await collect(createBackup(records, { backupKey: key, compression: 'none', createdAtMs: 5 })),
+        await collect(
+          createBackup(records, { backupKey: key, compression: 'none', createdAtMs: 5 }),
+        ),
       );
       const body = independentRead(reference, Buffer.from(key.exportBytes()));
       for (const chunkSize of [1024, 5000, 65_536]) {

@@ -66,10 +66,10 @@ export function kyber1024Encapsulate(
 ): Kyber1024Encapsulation {
   abytes(publicKey, KYBER1024_PUBLIC_KEY_LENGTH, 'publicKey');
   const backend = activeBackend();
-  let rand = random32;
-  if (rand === undefined) rand = backend.randomBytes(32);
-  else abytes(rand, 32, 'random32');
+  if (random32 !== undefined) abytes(random32, 32, 'random32');
+  const rand = random32 ?? backend.randomBytes(32);
   const m = backend.sha3_256(rand);
+  if (random32 === undefined) rand.fill(0);
   let encapsulated: { ciphertext: Uint8Array; sharedSecret: Uint8Array };
   try {
     encapsulated = mlKemEncapsulate(ML_KEM_1024, publicKey, m);

@@ -18,15 +18,17 @@
  * key) are cached in small LRUs, since sender-key chains sign and verify with one key repeatedly.
  * The private-key cache is keyed by a labelled SHA-256 of the key, never by the key itself.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { activeBackend } from './active-backend.js';
 import { abytes } from './assert.js';
 import { BoundedCache, bytesKey } from './bounded-cache.js';
+import {
+  type VerifyingPoint,
+  prepareVerifyingPoint,
+  verifyEquation,
+} from './hazmat/ed25519-double-base.js';
 import { ed25519FixedBaseMultiply } from './hazmat/ed25519-fixed-base.js';
+import { edwardsFromMontgomery } from './hazmat/edwards25519.js';
 import { scalarMulAdd, scalarReduce } from './hazmat/scalar25519.js';
-
-const Fp = ed25519.Point.Fp;
 
 export const XEDDSA_SIGNATURE_LENGTH = 64;
 
@@ -44,8 +46,8 @@ interface SigningKey {
 }
 
 const signingKeys = new BoundedCache<SigningKey>(KEY_CACHE_SIZE);
-/** Montgomery u ‖ sign bit -> encoded Edwards key, or null if u has no Edwards point. */
-const verifyingKeys = new BoundedCache<Uint8Array | null>(KEY_CACHE_SIZE);
+/** Montgomery u ‖ sign bit -> the prepared Edwards key, or null if u has no Edwards point. */
+const verifyingKeys = new BoundedCache<VerifyingPoint | null>(KEY_CACHE_SIZE);
 
 /** Scratch for the scalars r and h (32 bytes each), wiped after every signature. */
 const scalarR = new Uint8Array(32);
@@ -121,33 +123,31 @@ export function xeddsaSign(
 }
 
 /**
- * The Edwards encoding of Montgomery `u` with the given sign bit (0 or 0x80), or null when
- * u = −1 (no image). Mirrors curve25519-dalek's `MontgomeryPoint::to_edwards`: bit 255 of u is
- * ignored, y = (u − 1)/(u + 1), and x = 0 keeps sign 0 (its canonical compression).
+ * The prepared Edwards key for Montgomery `u` and a sign bit (0 or 0x80), or null when there is
+ * none: u = −1 (no image under y = (u − 1)/(u + 1)), or a y with no point on the curve (u on the
+ * twist). Mirrors curve25519-dalek's `MontgomeryPoint::to_edwards`, which libsignal uses: bit 255 of
+ * u is ignored and x = 0 (u = 0) is encoded with sign 0.
  */
-function montgomeryToEdwards(u: Uint8Array, signBit: number): Uint8Array | null {
+function verifyingKey(u: Uint8Array, signBit: number): VerifyingPoint | null {
   const id = bytesKey(u) + String.fromCharCode(signBit);
   const cached = verifyingKeys.get(id);
   if (cached !== undefined) return cached;
-  const uMasked = u.slice();
-  uMasked[31] = uMasked[31]! & 0x7f;
-  const uValue = Fp.create(bytesToNumberLE(uMasked));
-  let result: Uint8Array | null = null;
-  const denominator = Fp.add(uValue, Fp.ONE);
-  if (!Fp.is0(denominator)) {
-    const y = Fp.mul(Fp.sub(uValue, Fp.ONE), Fp.inv(denominator));
-    result = numberToBytesLE(y, 32);
-    // y = −1 means x = 0, whose canonical encoding has sign 0.
-    if (!Fp.eql(y, Fp.neg(Fp.ONE))) result[31] = result[31]! | signBit;
-  }
-  verifyingKeys.set(id, result);
-  return result;
+  const encoded = edwardsFromMontgomery(u, signBit);
+  const key = encoded === null ? null : prepareVerifyingPoint(encoded);
+  verifyingKeys.set(id, key);
+  return key;
 }
 
+/** Scratch for the reduced s of a signature being verified (public). */
+const verifyS = new Uint8Array(32);
+
 /**
- * Verifies an XEdDSA signature by a 32-byte X25519 public key (u-coordinate, no 0x05 byte).
- * Returns false for any invalid or malformed signature; throws only on wrong argument types or
- * lengths.
+ * Verifies an XEdDSA signature by a 32-byte X25519 public key (u-coordinate, no 0x05 byte), as
+ * libsignal's `verify_signature` does: A from u and sig[63]'s top bit; reject if bits 253–255 of s
+ * are set (after clearing the top one); s is then reduced mod L (so s + L is accepted, as by
+ * libsignal); `h = SHA-512(R ‖ A ‖ msg) mod L`; accept iff `encode([s]B − [h]A)` equals R byte for
+ * byte (cofactorless). Returns false for any invalid or malformed signature; throws only on wrong
+ * argument types or lengths.
  */
 export function xeddsaVerify(
   publicKey: Uint8Array,
@@ -157,11 +157,14 @@ export function xeddsaVerify(
   abytes(publicKey, 32, 'publicKey');
   abytes(message, undefined, 'message');
   abytes(signature, XEDDSA_SIGNATURE_LENGTH, 'signature');
-  const edwardsPublic = montgomeryToEdwards(publicKey, signature[63]! & 0x80);
-  if (edwardsPublic === null) return false;
+  const key = verifyingKey(publicKey, signature[63]! & 0x80);
+  if (key === null) return false;
   const top = signature[63]! & 0x7f;
   if ((top & 0xe0) !== 0) return false;
-  const ed25519Signature = signature.slice();
-  ed25519Signature[63] = top;
-  return activeBackend().ed25519Verify(edwardsPublic, message, ed25519Signature);
+  const R = signature.subarray(0, 32);
+  verifyS.set(signature.subarray(32, 64));
+  verifyS[31] = top;
+  scalarReduce(verifyS, verifyS);
+  const h = scalarReduce(activeBackend().sha512Parts([R, key.encoded, message]));
+  return verifyEquation(key, R, verifyS, h);
 }

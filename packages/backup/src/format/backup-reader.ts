@@ -28,6 +28,7 @@ import {
   type BackupHeader,
   type Compression,
 } from './header.js';
+import { pumpThrough } from './pump.js';
 import { RecordDecoder } from './record-stream.js';
 import type { BackupRecord } from './records.js';
 
@@ -81,10 +82,10 @@ export class BackupReader {
     this.#started = true;
     const decoder = new RecordDecoder();
     let completed = false;
+    const body = this.#bodyPieces();
     try {
-      const next = this.#bodyPieces();
       for (;;) {
-        const piece = await next();
+        const piece = await body.next();
         if (piece === undefined) break;
         const out: BackupRecord[] = [];
         decoder.push(piece, out);
@@ -94,7 +95,10 @@ export class BackupReader {
       completed = true;
     } finally {
       wipeArchiveKeys(this.#keys);
-      if (!completed) await this.#input.cancel().catch(() => undefined);
+      if (!completed) {
+        await body.cancel().catch(() => undefined);
+        await this.#input.cancel().catch(() => undefined);
+      }
     }
   }
 
@@ -109,29 +113,26 @@ export class BackupReader {
     await this.#input.cancel();
   }
 
-  #bodyPieces(): () => Promise<Uint8Array | undefined> {
+  #bodyPieces(): { next: () => Promise<Uint8Array | undefined>; cancel: () => Promise<void> } {
     const opener = this.#opener;
-    if (this.#compression === 'none') return () => opener.next();
-    const reader = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          const piece = await opener.next();
-          if (piece === undefined) controller.close();
-          else controller.enqueue(piece);
-        },
+    if (this.#compression === 'none') {
+      return { next: () => opener.next(), cancel: () => Promise.resolve() };
+    }
+    const inflated = pumpThrough(
+      new DecompressionStream('deflate-raw'),
+      () => opener.next(),
+      () => Promise.resolve(),
+    );
+    return {
+      next: async () => {
+        try {
+          return await inflated.read();
+        } catch (err) {
+          if (BackupError.is(err)) throw err;
+          throw new BackupError('CORRUPT_RECORD', 'the body does not decompress', { cause: err });
+        }
       },
-      { highWaterMark: 0 },
-    )
-      .pipeThrough(new DecompressionStream('deflate-raw'))
-      .getReader();
-    return async () => {
-      try {
-        const { done, value } = await reader.read();
-        return done ? undefined : value;
-      } catch (err) {
-        if (BackupError.is(err)) throw err;
-        throw new BackupError('CORRUPT_RECORD', 'the body does not decompress', { cause: err });
-      }
+      cancel: () => inflated.cancel(),
     };
   }
 }

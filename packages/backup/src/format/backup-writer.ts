@@ -9,9 +9,15 @@ import { randomBytes } from '@sotto/crypto';
 import { BackupError } from '../errors.js';
 import type { BackupKey } from '../keys/backup-key.js';
 import type { KeySlot } from '../keys/recovery-key.js';
-import { DEFAULT_CHUNK_SIZE, MAX_APP_NAME_LENGTH, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../limits.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  MAX_APP_NAME_LENGTH,
+  MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+} from '../limits.js';
 import { ChunkCipher } from './chunk-cipher.js';
 import { ChunkSealer } from './chunk-stream.js';
+import { pumpThrough } from './pump.js';
 import {
   BACKUP_ID_LENGTH,
   deriveArchiveKeys,
@@ -137,21 +143,6 @@ function checkOptions(options: CreateBackupOptions): {
   return { compression, chunkSize, app, createdAtMs };
 }
 
-/** Adapts a pull function to a ReadableStream (the input of CompressionStream). */
-function streamOf(next: () => Promise<Uint8Array | undefined>, cancel: () => Promise<void>) {
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const piece = await next();
-        if (piece === undefined) controller.close();
-        else controller.enqueue(piece);
-      },
-      cancel,
-    },
-    { highWaterMark: 0 },
-  );
-}
-
 /**
  * Encrypts `records` into an archive. Throws synchronously on bad options; errors while
  * reading records (or a record that does not encode) error the returned stream.
@@ -186,17 +177,13 @@ export function createBackup(
   let nextBody: () => Promise<Uint8Array | undefined>;
   let cancelBody: (reason?: unknown) => Promise<void>;
   if (compression === 'deflate-raw') {
-    const reader = streamOf(
+    const compressed = pumpThrough(
+      new CompressionStream('deflate-raw'),
       () => frames.next(),
       () => frames.cancel(),
-    )
-      .pipeThrough(new CompressionStream('deflate-raw'))
-      .getReader();
-    nextBody = async () => {
-      const { done, value } = await reader.read();
-      return done ? undefined : value;
-    };
-    cancelBody = (reason) => reader.cancel(reason);
+    );
+    nextBody = () => compressed.read();
+    cancelBody = (reason) => compressed.cancel(reason);
   } else {
     nextBody = () => frames.next();
     cancelBody = () => frames.cancel();

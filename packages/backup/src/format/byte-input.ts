@@ -8,9 +8,7 @@
 import { BackupError } from '../errors.js';
 
 export type ByteSource =
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | Iterable<Uint8Array>;
+  ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 type Pull = () => Promise<Uint8Array | undefined>;
 

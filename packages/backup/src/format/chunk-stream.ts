@@ -72,7 +72,11 @@ export class ChunkSealer {
       const length = Math.min(this.#remaining, c);
       this.#plain.fill(0, this.#fill, length);
       this.#remaining -= length;
-      return this.#cipher.seal(this.#plain.subarray(0, length), this.#index++, this.#remaining === 0);
+      return this.#cipher.seal(
+        this.#plain.subarray(0, length),
+        this.#index++,
+        this.#remaining === 0,
+      );
     }
     // Padding-only chunks: all zeros (data length 0).
     if (!this.#zeroed) {
@@ -145,9 +149,15 @@ export class ChunkOpener {
     if (sealed.length >= TAG_LENGTH + CHUNK_LENGTH_FIELD) {
       if (this.#cipher.open(sealed, index, !last) !== undefined) {
         if (last) {
-          throw new BackupError('TRUNCATED', `the archive ends after chunk ${index}, which is not the final chunk`, { details });
+          throw new BackupError(
+            'TRUNCATED',
+            `the archive ends after chunk ${index}, which is not the final chunk`,
+            { details },
+          );
         }
-        throw new BackupError('TRAILING_DATA', `bytes follow the final chunk ${index}`, { details });
+        throw new BackupError('TRAILING_DATA', `bytes follow the final chunk ${index}`, {
+          details,
+        });
       }
     }
     throw new BackupError(

@@ -127,7 +127,9 @@ export class RecordDecoder {
   #append(bytes: Uint8Array): void {
     const needed = this.#carryLength + bytes.length;
     if (needed > this.#carry.length) {
-      const next = new Uint8Array(Math.max(needed, Math.min(2 * this.#carry.length, MAX_RECORD_LENGTH + MAX_PREFIX), 4096));
+      const next = new Uint8Array(
+        Math.max(needed, Math.min(2 * this.#carry.length, MAX_RECORD_LENGTH + MAX_PREFIX), 4096),
+      );
       next.set(this.#carry.subarray(0, this.#carryLength));
       this.#carry = next;
     }

@@ -14,7 +14,7 @@
  * cheap to encode (a message names its author without repeating a 36-character service id).
  */
 import { BackupError } from '../errors.js';
-import { ProtoReader, ProtoWriter, WIRE_LEN, WIRE_VARINT } from './proto.js';
+import { ProtoReader, WIRE_LEN, WIRE_VARINT, type ProtoWriter } from './proto.js';
 
 /** The record schema version written in BackupInfo. */
 export const SCHEMA_VERSION = 1;
@@ -140,11 +140,7 @@ export interface SettingRecord {
 
 /** What a backup holds (what the writer takes): every record but BackupInfo. */
 export type ContentRecord =
-  | AccountRecord
-  | ContactRecord
-  | ConversationRecord
-  | MessageRecord
-  | SettingRecord;
+  AccountRecord | ContactRecord | ConversationRecord | MessageRecord | SettingRecord;
 
 /** What a reader yields. */
 export type BackupRecord = BackupInfoRecord | ContentRecord;
@@ -170,7 +166,8 @@ const RECEIPT: readonly ReceiptStatus[] = [
 
 function enumIndex<T>(values: readonly T[], value: T, name: string): number {
   const i = values.indexOf(value);
-  if (i < 0) throw new BackupError('INVALID_ARGUMENT', `${name} is not one of ${values.join(', ')}`);
+  if (i < 0)
+    throw new BackupError('INVALID_ARGUMENT', `${name} is not one of ${values.join(', ')}`);
   return i;
 }
 

@@ -55,8 +55,7 @@ export interface KeySlot {
 function checksum(randomPart: string): string {
   const digest = sha256(concatBytes(CHECKSUM_DOMAIN, utf8(randomPart)));
   // A 32-bit value mod 1296: the bias (< 2^-21) is irrelevant for typo detection.
-  const value =
-    ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
+  const value = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
   const n = value % (36 * 36);
   return ALPHABET[Math.floor(n / 36)]! + ALPHABET[n % 36]!;
 }

@@ -44,7 +44,10 @@ export function isObjectName(name: string): boolean {
 /** `name` if it is a valid object name; INVALID_ARGUMENT otherwise. */
 export function checkObjectName(name: string): string {
   if (!isObjectName(name)) {
-    throw new BackupError('INVALID_ARGUMENT', 'a backup object name is 1-200 of A-Z a-z 0-9 . _ - (not leading . _ -)');
+    throw new BackupError(
+      'INVALID_ARGUMENT',
+      'a backup object name is 1-200 of A-Z a-z 0-9 . _ - (not leading . _ -)',
+    );
   }
   return name;
 }
@@ -61,11 +64,7 @@ export async function* pieces(source: ByteSource, pieceSize = 1 << 20): AsyncGen
 
 /** Runs `f` and reports its result or its exception as a promise. */
 function settle<T>(f: () => T): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
+  return new Promise((resolve) => resolve(f()));
 }
 
 /** Keeps objects in memory: tests, examples, and browsers without another store. */
@@ -88,7 +87,8 @@ export class MemoryBackupStorage implements BackupStorage {
     return settle(() => {
       checkObjectName(name);
       const parts = this.#objects.get(name);
-      if (parts === undefined) throw new BackupError('STORAGE_NOT_FOUND', `no backup object ${name}`);
+      if (parts === undefined)
+        throw new BackupError('STORAGE_NOT_FOUND', `no backup object ${name}`);
       let i = 0;
       return new ReadableStream<Uint8Array>({
         pull(controller) {

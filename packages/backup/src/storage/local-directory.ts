@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { BackupError } from '../errors.js';
 import type { ByteSource } from '../format/byte-input.js';
 import { STORAGE_READ_SIZE } from '../limits.js';
-import { checkObjectName, isObjectName, pieces, type BackupObjectInfo, type BackupStorage } from './backup-storage.js';
+import {
+  checkObjectName,
+  isObjectName,
+  pieces,
+  type BackupObjectInfo,
+  type BackupStorage,
+} from './backup-storage.js';
 
 function io(action: string, cause: unknown): BackupError {
   if (BackupError.is(cause)) return cause;
@@ -85,7 +91,9 @@ export class LocalDirectoryStorage implements BackupStorage {
             await close();
             controller.close();
           } else {
-            controller.enqueue(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+            controller.enqueue(
+              bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead),
+            );
           }
         } catch (err) {
           await close().catch(() => undefined);

@@ -53,7 +53,7 @@ export function describeBackupStorageConformance(
       expect(bytesEqual(await readAll(await storage.get('from-array.sbk')), data)).toBe(true);
 
       async function* gen() {
-        yield* split(data, [77_777]);
+        for (const piece of split(data, [77_777])) yield await Promise.resolve(piece);
       }
       await storage.put('from-async', gen());
       expect(bytesEqual(await readAll(await storage.get('from-async')), data)).toBe(true);
@@ -106,7 +106,7 @@ export function describeBackupStorageConformance(
       await storage.put('atomic', [old]);
       const before = await storage.list();
       async function* failing() {
-        yield randomBytes(70_000);
+        yield await Promise.resolve(randomBytes(70_000));
         yield randomBytes(70_000);
         throw new Error('source failed');
       }
@@ -121,11 +121,23 @@ export function describeBackupStorageConformance(
 
     it('refuses names that could escape or hide', async () => {
       const storage = await open();
-      for (const bad of ['', '../x', 'a/b', 'a\\b', '.hidden', '-dash', '_under', 'x'.repeat(201), 'nul\u0000']) {
+      for (const bad of [
+        '',
+        '../x',
+        'a/b',
+        'a\\b',
+        '.hidden',
+        '-dash',
+        '_under',
+        'x'.repeat(201),
+        'nul\u0000',
+      ]) {
         await expect(storage.put(bad, [])).rejects.toSatisfy((e) =>
           BackupError.is(e, 'INVALID_ARGUMENT'),
         );
-        await expect(storage.get(bad)).rejects.toSatisfy((e) => BackupError.is(e, 'INVALID_ARGUMENT'));
+        await expect(storage.get(bad)).rejects.toSatisfy((e) =>
+          BackupError.is(e, 'INVALID_ARGUMENT'),
+        );
       }
     });
   });

@@ -152,7 +152,12 @@ export function* syntheticHistory(options: SyntheticHistoryOptions): Generator<C
     const outgoing = rand() < 0.5;
     const group = conversationId > contactCount;
     const r = rand();
-    const words = r < 0.6 ? 1 + Math.floor(rand() * 12) : r < 0.95 ? 10 + Math.floor(rand() * 60) : 100 + Math.floor(rand() * 300);
+    const words =
+      r < 0.6
+        ? 1 + Math.floor(rand() * 12)
+        : r < 0.95
+          ? 10 + Math.floor(rand() * 60)
+          : 100 + Math.floor(rand() * 300);
     const sentAtMs = t0 + messageId * 60_000;
     let attachments: AttachmentPointer[] = [];
     if (rand() < attachmentRate) {
@@ -187,7 +192,11 @@ export function* syntheticHistory(options: SyntheticHistoryOptions): Generator<C
       type: 'message',
       messageId: messageId++,
       conversationId,
-      authorRecipientId: outgoing ? 0 : group ? 1 + Math.floor(rand() * contactCount) : conversationId,
+      authorRecipientId: outgoing
+        ? 0
+        : group
+          ? 1 + Math.floor(rand() * contactCount)
+          : conversationId,
       sentAtMs,
       receivedAtMs: outgoing ? 0 : sentAtMs + Math.floor(rand() * 5000),
       body: sentence(rand, words),

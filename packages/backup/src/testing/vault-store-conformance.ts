@@ -37,7 +37,10 @@ export function describeVaultStoreConformance(name: string, open: () => Promise<
     it('keeps the first server setup saved, also under concurrency', async () => {
       const store = await open();
       const before = await store.loadServerSetup();
-      const candidates = Array.from({ length: 16 }, (_, i) => `setup-${i}-${toHex(randomBytes(8))}`);
+      const candidates = Array.from(
+        { length: 16 },
+        (_, i) => `setup-${i}-${toHex(randomBytes(8))}`,
+      );
       const results = await Promise.all(candidates.map((c) => store.saveServerSetupIfAbsent(c)));
       const winner = before ?? results[0]!;
       expect(new Set(results)).toEqual(new Set([winner]));
@@ -146,7 +149,11 @@ export function describeVaultStoreConformance(name: string, open: () => Promise<
 
     it('accepts account ids with + : . _ - characters', async () => {
       const store = await open();
-      for (const accountId of ['+14155550100', 'PNI:2f3c9c1e-1b7e-4c1f-9a55-7d0a2f0c1234', 'a.b_c-d']) {
+      for (const accountId of [
+        '+14155550100',
+        'PNI:2f3c9c1e-1b7e-4c1f-9a55-7d0a2f0c1234',
+        'a.b_c-d',
+      ]) {
         const k: VaultRecordKey = { accountId, purpose: 'backup' };
         expect(await store.compareAndSet(k, undefined, rev(), record())).toBe(true);
         expect(await store.get(k)).toBeDefined();

@@ -123,7 +123,9 @@ export interface VaultStatus {
 
 /** The vault's operations as a client sees them (in-process or over a transport). */
 export interface VaultApi {
-  registrationStart(request: VaultRegistrationStartRequest): Promise<VaultRegistrationStartResponse>;
+  registrationStart(
+    request: VaultRegistrationStartRequest,
+  ): Promise<VaultRegistrationStartResponse>;
   registrationFinish(request: VaultRegistrationFinishRequest): Promise<void>;
   loginStart(request: VaultLoginStartRequest): Promise<VaultLoginStartResponse>;
   loginFinish(request: VaultLoginFinishRequest): Promise<VaultLoginFinishResponse>;
@@ -214,9 +216,14 @@ export class KeyVault implements VaultApi {
     return toBase64url(this.#random(bytes));
   }
 
-  async registrationStart(
+  registrationStart(
     request: VaultRegistrationStartRequest,
   ): Promise<VaultRegistrationStartResponse> {
+    // The Promise constructor turns a synchronous throw into a rejection.
+    return new Promise((resolve) => resolve(this.#registrationStart(request)));
+  }
+
+  #registrationStart(request: VaultRegistrationStartRequest): VaultRegistrationStartResponse {
     const key = checkKey(request);
     const registrationRequest = checkMessage(request.registrationRequest, 'registrationRequest');
     const registrationId = this.#token(REGISTRATION_ID_BYTES);
@@ -277,11 +284,17 @@ export class KeyVault implements VaultApi {
       | { readonly record: VaultRecord; readonly now: number };
     const charged = await this.#update<Charge>(key, (stored, now) => {
       const record = this.#usable(stored, now);
-      if (record === 'destroy') return { write: tombstone(stored!.record, now), result: 'destroyed' as const };
+      if (record === 'destroy')
+        return { write: tombstone(stored!.record, now), result: 'destroyed' as const };
       const retryAt = record.lastAttemptAtMs + this.#attemptDelayMs(record.failedAttempts);
       if (now < retryAt) return { result: { retryAfterMs: retryAt - now } };
       return {
-        write: { ...record, failedAttempts: record.failedAttempts + 1, lastAttemptAtMs: now, updatedAtMs: now },
+        write: {
+          ...record,
+          failedAttempts: record.failedAttempts + 1,
+          lastAttemptAtMs: now,
+          updatedAtMs: now,
+        },
         result: { record, now },
       };
     });
@@ -323,7 +336,11 @@ export class KeyVault implements VaultApi {
     if (typeof request.loginState !== 'string') throw badRequest('loginState is malformed');
     const state = openLoginState(this.#sealingKey, key, request.loginState);
     const now = this.#now();
-    if (state === undefined || now > state.issuedAtMs + VAULT_LOGIN_STATE_TTL_MS || now < state.issuedAtMs) {
+    if (
+      state === undefined ||
+      now > state.issuedAtMs + VAULT_LOGIN_STATE_TTL_MS ||
+      now < state.issuedAtMs
+    ) {
       throw new BackupError('VAULT_LOGIN_EXPIRED', 'the login state is invalid or expired');
     }
     let verified: boolean;
@@ -436,10 +453,17 @@ export class KeyVault implements VaultApi {
   async #refund(key: VaultRecordKey, registrationId: string): Promise<void> {
     await this.#update(key, (stored, now) => {
       const record = stored?.record;
-      if (record?.status !== 'active' || record.registrationId !== registrationId || record.failedAttempts === 0) {
+      if (
+        record?.status !== 'active' ||
+        record.registrationId !== registrationId ||
+        record.failedAttempts === 0
+      ) {
         return { result: undefined };
       }
-      return { write: { ...record, failedAttempts: record.failedAttempts - 1, updatedAtMs: now }, result: undefined };
+      return {
+        write: { ...record, failedAttempts: record.failedAttempts - 1, updatedAtMs: now },
+        result: undefined,
+      };
     });
   }
 
@@ -497,9 +521,13 @@ function rateLimited(retryAfterMs: number): BackupError {
   });
 }
 function wrongPassword(attemptsRemaining: number): BackupError {
-  return new BackupError('VAULT_WRONG_PASSWORD', `wrong password; ${attemptsRemaining} attempts left`, {
-    details: { attemptsRemaining },
-  });
+  return new BackupError(
+    'VAULT_WRONG_PASSWORD',
+    `wrong password; ${attemptsRemaining} attempts left`,
+    {
+      details: { attemptsRemaining },
+    },
+  );
 }
 function conflict(): BackupError {
   return new BackupError('VAULT_CONFLICT', 'the vault record kept changing; try again');

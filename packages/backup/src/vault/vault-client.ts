@@ -73,8 +73,15 @@ export function wrapVaultSecret(
   secret: Uint8Array,
   random: (length: number) => Uint8Array = randomBytes,
 ): Uint8Array {
-  if (!(secret instanceof Uint8Array) || secret.length === 0 || secret.length > VAULT_MAX_SECRET_LENGTH) {
-    throw new BackupError('INVALID_ARGUMENT', `a vault secret is 1..${VAULT_MAX_SECRET_LENGTH} bytes`);
+  if (
+    !(secret instanceof Uint8Array) ||
+    secret.length === 0 ||
+    secret.length > VAULT_MAX_SECRET_LENGTH
+  ) {
+    throw new BackupError(
+      'INVALID_ARGUMENT',
+      `a vault secret is 1..${VAULT_MAX_SECRET_LENGTH} bytes`,
+    );
   }
   const k = wrapKey(exportKey, key.purpose);
   const nonce = random(NONCE_LENGTH);
@@ -122,14 +129,16 @@ function decodeClientParams(params: string): KeyStretching {
   try {
     parsed = JSON.parse(params);
   } catch (cause) {
-    throw new BackupError('VAULT_BAD_REQUEST', 'the vault record has malformed client parameters', { cause });
+    throw new BackupError('VAULT_BAD_REQUEST', 'the vault record has malformed client parameters', {
+      cause,
+    });
   }
   const ks = (parsed as { keyStretching?: unknown } | null)?.keyStretching;
   if (ks === 'memory-constrained' || ks === 'rfc-recommended') return ks;
   const custom = (ks as { 'argon2id-custom'?: unknown } | undefined)?.['argon2id-custom'] as
-    | { iterations?: unknown; memory?: unknown; parallelism?: unknown }
-    | undefined;
-  const within = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+    { iterations?: unknown; memory?: unknown; parallelism?: unknown } | undefined;
+  const within = (v: unknown, max: number) =>
+    Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
   if (
     custom !== undefined &&
     within(custom.iterations, MAX_ITERATIONS) &&
@@ -144,7 +153,10 @@ function decodeClientParams(params: string): KeyStretching {
       },
     };
   }
-  throw new BackupError('VAULT_BAD_REQUEST', 'the vault record asks for unsupported key stretching');
+  throw new BackupError(
+    'VAULT_BAD_REQUEST',
+    'the vault record asks for unsupported key stretching',
+  );
 }
 
 function checkServer(serverStaticPublicKey: string, options: VaultClientOptions): void {
@@ -185,7 +197,9 @@ export async function storeVaultSecret(
       keyStretching,
     });
   } catch (cause) {
-    throw new BackupError('VAULT_BAD_REQUEST', 'the vault sent an invalid registration response', { cause });
+    throw new BackupError('VAULT_BAD_REQUEST', 'the vault sent an invalid registration response', {
+      cause,
+    });
   }
   checkServer(finished.serverStaticPublicKey, options);
   const wrappedSecret = wrapVaultSecret(finished.exportKey, key, request.secret, options.random);
@@ -225,7 +239,9 @@ export async function recoverVaultSecret(
       keyStretching,
     });
   } catch (cause) {
-    throw new BackupError('VAULT_BAD_REQUEST', 'the vault sent an invalid login response', { cause });
+    throw new BackupError('VAULT_BAD_REQUEST', 'the vault sent an invalid login response', {
+      cause,
+    });
   }
   if (finished === undefined) {
     // The envelope did not open: a wrong password. Nothing more is sent; the vault counted it.

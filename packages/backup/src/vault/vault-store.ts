@@ -111,7 +111,9 @@ export class MemoryVaultStore implements VaultStore {
   async get(key: VaultRecordKey): Promise<StoredVaultRecord | undefined> {
     await this.#delay();
     const stored = this.#records.get(MemoryVaultStore.#id(key));
-    return stored === undefined ? undefined : { revision: stored.revision, record: copyRecord(stored.record) };
+    return stored === undefined
+      ? undefined
+      : { revision: stored.revision, record: copyRecord(stored.record) };
   }
 
   async compareAndSet(
@@ -137,10 +139,16 @@ export class MemoryVaultStore implements VaultStore {
   }
 
   /** Everything stored, for tests that inspect what the vault keeps. */
-  dump(): { readonly serverSetup: string | undefined; readonly records: readonly StoredVaultRecord[] } {
+  dump(): {
+    readonly serverSetup: string | undefined;
+    readonly records: readonly StoredVaultRecord[];
+  } {
     return {
       serverSetup: this.#setup,
-      records: [...this.#records.values()].map((s) => ({ revision: s.revision, record: copyRecord(s.record) })),
+      records: [...this.#records.values()].map((s) => ({
+        revision: s.revision,
+        record: copyRecord(s.record),
+      })),
     };
   }
 }

@@ -116,17 +116,70 @@ export function feNeg(o: Fe, a: Fe): void {
 
 /** Carries an element of scale ≤ 2^29 back to a carried one (o may be a). */
 export function feCarry(o: Fe, a: Fe): void {
-  let t = 0;
-  for (let i = 0; i < FE_LIMBS; i++) {
-    const w = FE_LIMB_WIDTHS[i]!;
-    const v = a[i]! + t;
-    t = v * 2 ** -w + ROUND - ROUND;
-    o[i] = v - t * 2 ** w;
-  }
-  const v0 = o[0]! + 19 * t;
-  t = v0 * INV_2_22 + ROUND - ROUND;
-  o[0] = v0 - t * TWO_22;
-  o[1] = o[1]! + t;
+  let c0 = a[0]!;
+  let c1 = a[1]!;
+  let c2 = a[2]!;
+  let c3 = a[3]!;
+  let c4 = a[4]!;
+  let c5 = a[5]!;
+  let c6 = a[6]!;
+  let c7 = a[7]!;
+  let c8 = a[8]!;
+  let c9 = a[9]!;
+  let c10 = a[10]!;
+  let c11 = a[11]!;
+  let t: number;
+  t = c0 * INV_2_22 + ROUND - ROUND;
+  c0 -= t * TWO_22;
+  c1 += t;
+  t = c1 * INV_2_21 + ROUND - ROUND;
+  c1 -= t * TWO_21;
+  c2 += t;
+  t = c2 * INV_2_21 + ROUND - ROUND;
+  c2 -= t * TWO_21;
+  c3 += t;
+  t = c3 * INV_2_21 + ROUND - ROUND;
+  c3 -= t * TWO_21;
+  c4 += t;
+  t = c4 * INV_2_22 + ROUND - ROUND;
+  c4 -= t * TWO_22;
+  c5 += t;
+  t = c5 * INV_2_21 + ROUND - ROUND;
+  c5 -= t * TWO_21;
+  c6 += t;
+  t = c6 * INV_2_21 + ROUND - ROUND;
+  c6 -= t * TWO_21;
+  c7 += t;
+  t = c7 * INV_2_21 + ROUND - ROUND;
+  c7 -= t * TWO_21;
+  c8 += t;
+  t = c8 * INV_2_22 + ROUND - ROUND;
+  c8 -= t * TWO_22;
+  c9 += t;
+  t = c9 * INV_2_21 + ROUND - ROUND;
+  c9 -= t * TWO_21;
+  c10 += t;
+  t = c10 * INV_2_21 + ROUND - ROUND;
+  c10 -= t * TWO_21;
+  c11 += t;
+  t = c11 * INV_2_21 + ROUND - ROUND;
+  c11 -= t * TWO_21;
+  c0 += 19 * t;
+  t = c0 * INV_2_22 + ROUND - ROUND;
+  c0 -= t * TWO_22;
+  c1 += t;
+  o[0] = c0;
+  o[1] = c1;
+  o[2] = c2;
+  o[3] = c3;
+  o[4] = c4;
+  o[5] = c5;
+  o[6] = c6;
+  o[7] = c7;
+  o[8] = c8;
+  o[9] = c9;
+  o[10] = c10;
+  o[11] = c11;
 }
 
 /**
@@ -499,10 +552,9 @@ export function feFromBytes(o: Fe, bytes: Uint8Array, offset = 0): void {
     let word = 0;
     for (let j = 3; j >= 0; j--) {
       const index = start + j;
-      word = word * 256 + (index < offset + 32 ? bytes[index]! : 0);
+      word = (word << 8) | (index < offset + 32 ? bytes[index]! : 0);
     }
-    const width = FE_LIMB_WIDTHS[i]!;
-    o[i] = Math.floor(word / 2 ** (pos & 7)) % 2 ** width;
+    o[i] = (word >>> (pos & 7)) & ((1 << FE_LIMB_WIDTHS[i]!) - 1);
   }
 }
 

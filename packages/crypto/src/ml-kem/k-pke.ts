@@ -164,7 +164,11 @@ export function encryptV(
  * Decodes `t̂` from `ByteEncode12(t̂) ‖ ρ` (or its first 384k bytes) into k·256 entries mod q.
  * Returns null if the FIPS 203 §7.2 modulus check fails and `checkModulus` is set.
  */
-export function decodeTHat(p: MlKemParams, ek: Uint8Array, checkModulus: boolean): Int16Array | null {
+export function decodeTHat(
+  p: MlKemParams,
+  ek: Uint8Array,
+  checkModulus: boolean,
+): Int16Array | null {
   const tHat = new Int16Array(N * p.k);
   const inRange = byteDecode12(ek, 0, N * p.k, tHat, 0);
   return inRange || !checkModulus ? tHat : null;

@@ -70,7 +70,7 @@ export const ZETAS: Int16Array = /* @__PURE__ */ Int16Array.from({ length: 128 }
 );
 
 /** R²/128 mod q: the final scaling of NTT⁻¹ (128⁻¹), times R to cancel MultiplyNTTs' R⁻¹. */
-const INV_NTT_SCALE = /* @__PURE__ */ ((MONT_SQUARED * powMod(128, Q - 2)) % Q);
+const INV_NTT_SCALE = /* @__PURE__ */ (MONT_SQUARED * powMod(128, Q - 2)) % Q;
 
 /**
  * In-place NTT (FIPS 203 Alg. 9) of the polynomial at `r[off..off+256)`. Input coefficients
@@ -156,7 +156,7 @@ export function multiplyAccumulate(
     // (a0 + a1X)(b0 + b1X) mod (X² − γ) = (a0b0 + γ·a1b1) + (a0b1 + a1b0)X, γ = ±zeta.
     out[oo + i] = montgomeryReduce(montgomeryReduce(a1b1) * zeta + a0b0);
     out[oo + i + 1] = montgomeryReduce(cross01);
-    out[oo + i + 2] = montgomeryReduce(a2b2 - montgomeryReduce(a3b3) * zeta);
+    out[oo + i + 2] = montgomeryReduce(a2b2 + montgomeryReduce(a3b3) * zeta);
     out[oo + i + 3] = montgomeryReduce(cross23);
   }
 }
@@ -167,7 +167,13 @@ export function toMontgomery(r: Int16Array, off: number): void {
 }
 
 /** `r += a` coefficient-wise over `length` entries (no reduction: callers keep |sum| < 2^15). */
-export function addInto(r: Int16Array, ro: number, a: Int16Array, ao: number, length: number): void {
+export function addInto(
+  r: Int16Array,
+  ro: number,
+  a: Int16Array,
+  ao: number,
+  length: number,
+): void {
   for (let j = 0; j < length; j++) r[ro + j] = r[ro + j]! + a[ao + j]!;
 }
 

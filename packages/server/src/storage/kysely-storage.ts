@@ -630,19 +630,9 @@ export class KyselyStorage implements Storage {
       for (let i = 0; i < sends.length; i++) {
         const s = sends[i]!;
         const key = dedupeKey(s.clientMessageId, s.sourceAccountId, s.sourceDeviceId);
-        let earlier = storedHere.get(key);
-        if (earlier === undefined) {
-          const row = (
-            await q.findSent.execute(trx, {
-              cmid: s.clientMessageId,
-              account: s.sourceAccountId,
-              device: s.sourceDeviceId,
-            })
-          ).rows[0];
-          if (row !== undefined) earlier = Number(row.server_timestamp);
-        }
-        if (earlier !== undefined) {
-          outcomes[i] = { status: 'duplicate', serverTimestamp: earlier };
+        const earlierHere = storedHere.get(key);
+        if (earlierHere !== undefined) {
+          outcomes[i] = { status: 'duplicate', serverTimestamp: earlierHere };
           continue;
         }
 
@@ -658,14 +648,42 @@ export class KyselyStorage implements Storage {
         }
         const self = s.recipientAccountId === s.sourceAccountId;
         const problem = checkDeviceList(devices, s.envelopes, self ? s.sourceDeviceId : null);
+        const full: number[] = [];
+        if (problem === null) {
+          for (const e of s.envelopes) {
+            const d = devices.find((x) => x.deviceId === e.deviceId)!;
+            if (d.count >= maxMailbox) full.push(e.deviceId);
+          }
+        }
+
+        // The client message id is claimed with one INSERT … ON CONFLICT DO NOTHING: a conflict
+        // means an earlier batch stored this send. (Checked before the device list and mailbox
+        // answers, so a retry of a stored send is always reported as a duplicate.)
+        const claimed =
+          problem === null && full.length === 0
+            ? await q.insertSent.execute(trx, {
+                cmid: s.clientMessageId,
+                account: s.sourceAccountId,
+                device: s.sourceDeviceId,
+                ts: s.serverTimestamp,
+              })
+            : undefined;
+        if (claimed === undefined || Number(claimed.numAffectedRows ?? 0n) === 0) {
+          const row = (
+            await q.findSent.execute(trx, {
+              cmid: s.clientMessageId,
+              account: s.sourceAccountId,
+              device: s.sourceDeviceId,
+            })
+          ).rows[0];
+          if (row !== undefined) {
+            outcomes[i] = { status: 'duplicate', serverTimestamp: Number(row.server_timestamp) };
+            continue;
+          }
+        }
         if (problem !== null) {
           outcomes[i] = problem;
           continue;
-        }
-        const full: number[] = [];
-        for (const e of s.envelopes) {
-          const d = devices.find((x) => x.deviceId === e.deviceId)!;
-          if (d.count >= maxMailbox) full.push(e.deviceId);
         }
         if (full.length > 0) {
           outcomes[i] = { status: 'mailbox-full', deviceIds: full };
@@ -686,12 +704,6 @@ export class KyselyStorage implements Storage {
             content: e.content,
           });
         }
-        await q.insertSent.execute(trx, {
-          cmid: s.clientMessageId,
-          account: s.sourceAccountId,
-          device: s.sourceDeviceId,
-          ts: s.serverTimestamp,
-        });
         storedHere.set(key, s.serverTimestamp);
         outcomes[i] = { status: 'stored' };
       }
@@ -1004,13 +1016,16 @@ function hotQueries(db: Kysely<Database>) {
       { cmid: string; account: string; device: number; ts: number },
       never
     >(['cmid', 'account', 'device', 'ts'], (a) =>
-      db.insertInto('sent_messages').values({
-        client_message_id: a.cmid,
-        source_account: a.account,
-        source_device: a.device,
-        created_at: a.ts,
-        server_timestamp: a.ts,
-      }),
+      db
+        .insertInto('sent_messages')
+        .values({
+          client_message_id: a.cmid,
+          source_account: a.account,
+          source_device: a.device,
+          created_at: a.ts,
+          server_timestamp: a.ts,
+        })
+        .onConflict((oc) => oc.doNothing()),
     ),
     addToCount: new PreparedQuery<{ account: string; device: number; n: number }, never>(
       ['account', 'device', 'n'],
