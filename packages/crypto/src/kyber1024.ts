@@ -3,14 +3,15 @@
  * Sotto's own ML-KEM-1024 (`ml-kem/`, FIPS 203): the K-PKE is identical, and round 3 differs only
  * in three hashes around it:
  * - keygen: `(ρ, σ) = G(d)` (FIPS 203 uses `G(d ‖ k)`); the key layout is the same;
- * - encaps: `m = SHA3-256(rand)`, `(ct, K̄) = ML-KEM.Encaps(pk; m)`, `K = SHAKE256(K̄ ‖ SHA3-256(ct), 32)`;
+ * - encaps: `m = SHA3-256(rand)`, `(ct, K̄) = ML-KEM.Encaps(pk; m)`,
+ *   `K = SHAKE256(K̄ ‖ SHA3-256(ct), 32)`;
  * - decaps: `K = SHAKE256(ML-KEM.Decaps(ct, sk) ‖ SHA3-256(ct), 32)`. ML-KEM.Decaps returns
  *   `J(z ‖ ct)` on implicit rejection, so this is libcrux's round-3 rejection value
  *   `SHAKE256(SHAKE256(z ‖ ct, 32) ‖ H(ct))` (§3.3).
  * Keys and ciphertexts here are raw (no 0x08 type byte; the protocol adds it).
- * Left out on purpose: FIPS 203's input checks are kept although round 3 has none — an
- * encapsulation key with a coefficient ≥ q and a secret key whose `H(pk)` does not match are
- * refused with `BAD_KEY` (libsignal's keys always pass both).
+ * On purpose, FIPS 203's input checks apply although round 3 does not require them: a public
+ * key with a coefficient ≥ q and a secret key whose embedded `H(pk)` does not match are refused
+ * with `BAD_KEY` (libsignal's keys always pass both).
  */
 import { activeBackend } from './active-backend.js';
 import { abytes } from './assert.js';

@@ -2,27 +2,30 @@
  * XEdDSA over Curve25519, libsignal's variant (signal-wire.md §4; libsignal
  * `rust/core/src/curve/curve25519.rs`): signatures by X25519 keys that verify as Ed25519.
  *
- * Sign (k = clamped private key): `a = k mod L`, `A = aB`, a secret nonce r with `R = rB`,
+ * Sign (k = clamped private key), exactly as libsignal's `calculate_signature`: `a = k mod L`,
+ * `A = aB`, `r = SHA-512(0xFE ‖ 0xFF×31 ‖ k ‖ msg ‖ Z) mod L` for 64 random bytes Z, `R = rB`,
  * `h = SHA-512(R ‖ A ‖ msg) mod L`, `s = h·a + r mod L`; `sig = R ‖ s` with A's sign bit stored in
- * the top bit of sig[63]. Unlike the XEdDSA paper, `a` is NOT negated. The nonce derivation
- * differs from libsignal's on purpose (see `xeddsaSign`).
+ * the top bit of sig[63]. Unlike the XEdDSA paper, `a` is NOT negated. Given the same Z the
+ * signature is byte-identical to libsignal's.
  *
- * Verify: A = the Edwards point of the Montgomery u with `y = (u − 1)/(u + 1)` and the sign bit from
- * sig[63]; clear that bit; reject `s[31] & 0xE0`; then standard cofactorless Ed25519 verification
- * (`backend.ed25519Verify`: OpenSSL in Node, noble in browsers). One documented difference from
- * libsignal: RFC 8032 verifiers require `s < L`, while libsignal reduces s mod L, so a malleated
- * signature with `L ≤ s < 2^253` is accepted by libsignal and rejected here. libsignal never
- * produces one.
+ * Verify, exactly as libsignal's `verify_signature`: A = the Edwards point of the Montgomery u
+ * with `y = (u − 1)/(u + 1)` and the sign bit from sig[63] (curve25519-dalek's `to_edwards`); clear
+ * that bit; reject `s[31] & 0xE0`; take s mod L (so, as in libsignal and unlike RFC 8032, s + L is
+ * accepted); accept iff `encode([s]B − [h]A) == R` byte for byte (cofactorless).
  *
- * Per-key derived values (A and its sign bit for a private key; the Edwards key for a Montgomery
- * key) are cached in small LRUs, since sender-key chains sign and verify with one key repeatedly.
- * The private-key cache is keyed by a labelled SHA-256 of the key, never by the key itself.
+ * The curve arithmetic is this package's own BigInt-free code in `hazmat/` (fixed-base comb for
+ * signing, Straus double-base for verifying), shared by both backends; only SHA-512 comes from the
+ * backend. Per-key derived values (A and its sign bit for a private key; the prepared Edwards key
+ * for a Montgomery key) are cached in small LRUs, since sender-key chains sign and verify with one
+ * key repeatedly. The private-key cache is keyed by a labelled SHA-256 of the key, never by the key
+ * itself.
  */
 import { activeBackend } from './active-backend.js';
 import { abytes } from './assert.js';
 import { BoundedCache, bytesKey } from './bounded-cache.js';
 import {
   type VerifyingPoint,
+  expandVerifyingPoint,
   prepareVerifyingPoint,
   verifyEquation,
 } from './hazmat/ed25519-double-base.js';
@@ -131,22 +134,26 @@ export function xeddsaSign(
 function verifyingKey(u: Uint8Array, signBit: number): VerifyingPoint | null {
   const id = bytesKey(u) + String.fromCharCode(signBit);
   const cached = verifyingKeys.get(id);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    // Seen before: worth the one-time expansion that makes each later verification cheaper.
+    if (cached !== null) expandVerifyingPoint(cached);
+    return cached;
+  }
   const encoded = edwardsFromMontgomery(u, signBit);
   const key = encoded === null ? null : prepareVerifyingPoint(encoded);
   verifyingKeys.set(id, key);
   return key;
 }
 
-/** Scratch for the reduced s of a signature being verified (public). */
+/** Scratch for the s of a signature being verified, top bit cleared (public). */
 const verifyS = new Uint8Array(32);
 
 /**
  * Verifies an XEdDSA signature by a 32-byte X25519 public key (u-coordinate, no 0x05 byte), as
- * libsignal's `verify_signature` does: A from u and sig[63]'s top bit; reject if bits 253–255 of s
- * are set (after clearing the top one); s is then reduced mod L (so s + L is accepted, as by
- * libsignal); `h = SHA-512(R ‖ A ‖ msg) mod L`; accept iff `encode([s]B − [h]A)` equals R byte for
- * byte (cofactorless). Returns false for any invalid or malformed signature; throws only on wrong
+ * libsignal's `verify_signature` does: A from u and sig[63]'s top bit (which is then cleared);
+ * reject if bit 253 or 254 of s is set; s is not required to be below L (libsignal reduces it mod
+ * L, so s + L is accepted, unlike RFC 8032); `h = SHA-512(R ‖ A ‖ msg) mod L`; accept iff
+ * `encode([s]B − [h]A)` equals R byte for byte (cofactorless). Returns false for any invalid or malformed signature; throws only on wrong
  * argument types or lengths.
  */
 export function xeddsaVerify(
@@ -162,9 +169,9 @@ export function xeddsaVerify(
   const top = signature[63]! & 0x7f;
   if ((top & 0xe0) !== 0) return false;
   const R = signature.subarray(0, 32);
+  // libsignal reduces s mod L; [s]B = [s mod L]B since B has order L, so s (< 2^253) is used as is.
   verifyS.set(signature.subarray(32, 64));
   verifyS[31] = top;
-  scalarReduce(verifyS, verifyS);
   const h = scalarReduce(activeBackend().sha512Parts([R, key.encoded, message]));
   return verifyEquation(key, R, verifyS, h);
 }

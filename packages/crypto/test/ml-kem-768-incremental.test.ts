@@ -1,13 +1,18 @@
 /**
  * Split ML-KEM-768 encapsulation (shared/specs/signal-wire.md §3.4 "Incremental ML-KEM-768").
  * Oracle: noble's FIPS 203 `ml_kem768.encapsulate(pk, m)` with the same m — `ct1 ‖ ct2` and the
- * shared secret must be identical byte for byte, and noble's decapsulation must agree.
+ * shared secret must be identical byte for byte, and noble's decapsulation must agree, also on
+ * tampered ciphertexts (implicit rejection). The split encapsulation runs on both backends.
  */
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { sha3_256 } from '@noble/hashes/sha3.js';
 import fc from 'fast-check';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { useBackend } from '../src/active-backend.js';
+import type { CryptoBackend } from '../src/backend.js';
+import { nodeBackend } from '../src/backends/node.js';
+import { nobleBackend } from '../src/backends/noble.js';
 import { CryptoError } from '../src/errors.js';
 import {
   ML_KEM_768_CT1_LENGTH,
@@ -191,3 +196,62 @@ describe('ML-KEM-768 split encapsulation', () => {
     }
   });
 });
+
+describe.each([nodeBackend, nobleBackend] as CryptoBackend[])(
+  'ML-KEM-768 split encapsulation on the $name backend',
+  (backend) => {
+    /** Runs `f` with `backend` active, restoring the previous backend afterwards. */
+    const withBackend = (f: () => void): void => {
+      const previous = useBackend(backend);
+      try {
+        f();
+      } finally {
+        useBackend(previous);
+      }
+    };
+
+    it('keygen, encapsulate1/2 and decapsulate equal noble, tampered ciphertexts included', () => {
+      withBackend(() =>
+        fc.assert(
+          fc.property(
+            seed64,
+            rand32,
+            fc.nat(1087),
+            fc.integer({ min: 1, max: 255 }),
+            (seed, m, pos, flip) => {
+              const pair = mlKem768GenerateKeyPair(seed);
+              const reference = ml_kem768.keygen(seed);
+              expect(pair.decapsulationKey).toEqual(reference.secretKey);
+              const first = mlKem768Encapsulate1(pair.header, m);
+              const ct = ciphertext(first.ct1, mlKem768Encapsulate2(first, pair.encapsulationKey));
+              const encapsulated = ml_kem768.encapsulate(reference.publicKey, m);
+              expect(ct).toEqual(encapsulated.cipherText);
+              expect(first.sharedSecret).toEqual(encapsulated.sharedSecret);
+              expect(mlKem768Decapsulate(ct, pair.decapsulationKey)).toEqual(first.sharedSecret);
+              ct[pos]! ^= flip;
+              expect(mlKem768Decapsulate(ct, pair.decapsulationKey)).toEqual(
+                ml_kem768.decapsulate(ct, reference.secretKey),
+              );
+            },
+          ),
+          { numRuns: 10 },
+        ),
+      );
+    });
+
+    it('refuses a decapsulation key that fails the FIPS 203 hash check with BAD_KEY', () => {
+      withBackend(() => {
+        const pair = mlKem768GenerateKeyPair();
+        const dk = pair.decapsulationKey.slice();
+        dk[2 * 1152 + 32]! ^= 1; // first byte of H(ek)
+        let thrown: unknown;
+        try {
+          mlKem768Decapsulate(new Uint8Array(1088), dk);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(CryptoError.is(thrown, 'BAD_KEY')).toBe(true);
+      });
+    });
+  },
+);

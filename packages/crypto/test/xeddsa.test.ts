@@ -66,6 +66,26 @@ function referenceVerify(u: Uint8Array, message: Uint8Array, signature: Uint8Arr
 }
 
 /**
+ * The previous verification path, kept as a cross-check: the Montgomery → Edwards map in BigInt,
+ * then OpenSSL's RFC 8032 Ed25519 verifier (which requires s < L).
+ */
+function opensslVerify(u: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const { Fp } = ed25519.Point;
+  const uValue = Fp.create(bytesToNumberLE(u) & ((1n << 255n) - 1n));
+  if (Fp.eql(uValue, Fp.neg(Fp.ONE))) return false;
+  const y = Fp.div(Fp.sub(uValue, Fp.ONE), Fp.add(uValue, Fp.ONE));
+  const aBytes = new Uint8Array(32);
+  let yy = y;
+  for (let i = 0; i < 32; i++, yy >>= 8n) aBytes[i] = Number(yy & 0xffn);
+  if (!Fp.eql(y, Fp.neg(Fp.ONE))) aBytes[31] = aBytes[31]! | (signature[63]! & 0x80);
+  const top = signature[63]! & 0x7f;
+  if ((top & 0xe0) !== 0) return false;
+  const ed = signature.slice();
+  ed[63] = top;
+  return nodeBackend.ed25519Verify(aBytes, message, ed);
+}
+
+/**
  * §4 signing written out with `@noble/curves` BigInt point arithmetic and `@noble/hashes`
  * SHA-512 (independent of the hazmat modules and of both backends), as libsignal's
  * `calculate_signature` computes it:
@@ -242,7 +262,7 @@ describe.each([nodeBackend, nobleBackend] as CryptoBackend[])(
       );
     });
 
-    it('documented difference: libsignal accepts s + L, the RFC 8032 verifier does not', () => {
+    it('accepts s + L as libsignal does (s is reduced mod L), unlike an RFC 8032 verifier', () => {
       use();
       const key = PrivateKey.generate();
       const message = utf8('malleable');
@@ -252,11 +272,118 @@ describe.each([nodeBackend, nobleBackend] as CryptoBackend[])(
         Uint8Array.of(...signature.subarray(32, 63), signature[63]! & 0x7f),
       );
       let sPlusL = s + L;
+      expect(sPlusL < 2n ** 253n).toBe(true);
       const malleated = signature.slice();
       for (let i = 32; i < 64; i++, sPlusL >>= 8n) malleated[i] = Number(sPlusL & 0xffn);
       malleated[63] = malleated[63]! | signBit;
+      const publicKey = key.getPublicKey().getPublicKeyBytes();
       expect(key.getPublicKey().verify(message.slice(), malleated)).toBe(true);
-      expect(xeddsaVerify(key.getPublicKey().getPublicKeyBytes(), message, malleated)).toBe(false);
+      expect(xeddsaVerify(publicKey, message, malleated)).toBe(true);
+      expect(opensslVerify(publicKey, message, malleated)).toBe(false);
+    });
+
+    it('verifies exactly as libsignal on valid and mutated signatures (fast-check)', () => {
+      use();
+      const keys = Array.from({ length: 4 }, () => PrivateKey.generate());
+      const mutation = fc.oneof(
+        fc.record({ kind: fc.constant('none' as const) }),
+        fc.record({ kind: fc.constant('flip' as const), bit: fc.integer({ min: 0, max: 511 }) }),
+        fc.record({ kind: fc.constant('s+L' as const) }),
+        fc.record({ kind: fc.constant('sign' as const) }),
+        fc.record({
+          kind: fc.constant('random R' as const),
+          bytes: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        }),
+        fc.record({
+          kind: fc.constant('random s' as const),
+          bytes: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        }),
+        fc.record({ kind: fc.constant('message' as const) }),
+      );
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 3 }),
+          fc.boolean(),
+          fc.uint8Array({ maxLength: 120 }),
+          mutation,
+          (index, ours, message, change) => {
+            const key = keys[index]!;
+            const publicKey = key.getPublicKey().getPublicKeyBytes();
+            const signature = ours
+              ? xeddsaSign(key.serialize(), message, nodeBackend.randomBytes(64))
+              : key.sign(message.slice());
+            let signed = message;
+            switch (change.kind) {
+              case 'none':
+                break;
+              case 'flip':
+                signature[change.bit >> 3] = signature[change.bit >> 3]! ^ (1 << (change.bit & 7));
+                break;
+              case 's+L': {
+                const top = signature[63]! & 0x80;
+                let v =
+                  bytesToNumberLE(
+                    Uint8Array.of(...signature.subarray(32, 63), signature[63]! & 0x7f),
+                  ) + L;
+                for (let i = 32; i < 64; i++, v >>= 8n) signature[i] = Number(v & 0xffn);
+                signature[63] = signature[63]! | top;
+                break;
+              }
+              case 'sign':
+                signature[63] = signature[63]! ^ 0x80;
+                break;
+              case 'random R':
+                signature.set(change.bytes, 0);
+                break;
+              case 'random s':
+                signature.set(change.bytes, 32);
+                break;
+              case 'message':
+                signed = Uint8Array.of(...message, 0);
+                break;
+            }
+            const expected = key.getPublicKey().verify(signed.slice(), signature.slice());
+            expect(xeddsaVerify(publicKey, signed, signature)).toBe(expected);
+            expect(referenceVerify(publicKey, signed, signature)).toBe(expected);
+            const s = bytesToNumberLE(
+              Uint8Array.of(...signature.subarray(32, 63), signature[63]! & 0x7f),
+            );
+            if (s < L) expect(opensslVerify(publicKey, signed, signature)).toBe(expected);
+          },
+        ),
+        { numRuns: backend.name === 'node' ? 300 : 60 },
+      );
+    });
+
+    it('accepts signatures by small-order keys exactly when libsignal does (cofactorless)', () => {
+      use();
+      // u = 0 maps to A = (0, −1) of order 2; u = 1 to A = (±sqrt(−1), 0) of order 4. Then
+      // [s]B − [h]A = [s]B when h ≡ 0 (mod the order), so R = [s]B with such an h verifies.
+      const { Point } = ed25519;
+      for (const uValue of [0, 1]) {
+        const u = new Uint8Array(32);
+        u[0] = uValue;
+        const lib = PublicKey.deserialize(withType(u));
+        let accepted = 0;
+        for (let attempt = 0; attempt < 24; attempt++) {
+          const message = utf8(`small order ${attempt}`);
+          const s = bytesToNumberLE(nodeBackend.randomBytes(32)) % L;
+          const signature = new Uint8Array(64);
+          signature.set(Point.BASE.multiply(s).toBytes(), 0);
+          let v = s;
+          for (let i = 32; i < 64; i++, v >>= 8n) signature[i] = Number(v & 0xffn);
+          for (const sign of [0, 0x80]) {
+            signature[63] = (signature[63]! & 0x7f) | sign;
+            const expected = lib.verify(message.slice(), signature.slice());
+            expect(xeddsaVerify(u, message, signature)).toBe(expected);
+            expect(referenceVerify(u, message, signature)).toBe(expected);
+            if (expected) accepted++;
+          }
+        }
+        // About 1/2 (u = 0) or 1/4 (u = 1) of the attempts verify: the case is really exercised.
+        expect(accepted).toBeGreaterThan(0);
+        expect(accepted).toBeLessThan(48);
+      }
     });
 
     it('keeps per-key caches correct when keys alternate or an array is rewritten', () => {

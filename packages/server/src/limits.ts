@@ -41,6 +41,14 @@ export const KEY_UPLOADS_PER_DEVICE: RateLimitPolicy = { burst: 20, intervalMs: 
 export const DIRECTORY_LOOKUPS_PER_ACCOUNT: RateLimitPolicy = { burst: 200, intervalMs: 6_000 };
 /** Attachment uploads per account. */
 export const ATTACHMENT_UPLOADS_PER_ACCOUNT: RateLimitPolicy = { burst: 50, intervalMs: MINUTE };
+/**
+ * Message sends (SEND frames, one per recipient account) per account, all its devices together:
+ * a message to a 1000-member group goes out at once, then 100 sends a second — far above any
+ * person's pace, while one account cannot take more than a small share of a relay (the relay
+ * benchmark, docs/performance.md, sustains thousands a second). Counted in memory per relay
+ * process (rate-limit/memory-rate-limiter.ts), since a durable bucket would cost a write per send.
+ */
+export const MESSAGE_SENDS_PER_ACCOUNT: RateLimitPolicy = { burst: 1_000, intervalMs: 10 };
 /** Failed authentications per IP before the IP is slowed down. */
 export const AUTH_FAILURES_PER_IP: RateLimitPolicy = { burst: 20, intervalMs: 3_000 };
 /** Every HTTP request per IP per minute (in memory, before any work): a flood guard. */

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENVELOPE_TYPES } from '@sotto/api';
-import type { SendRecord } from '../src/index.js';
+import { serverLimits, type SendRecord } from '../src/index.js';
 import {
   connect,
   freshIp,
@@ -312,9 +312,15 @@ describe('messages', () => {
     const bob = await register(h);
     const a = await online(alice);
     const total = 1100;
-    const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < total; i++) pending.push(a.send(bob.accountId, [to(bob, randomBytes(8))]));
-    await Promise.all(pending);
+    // Two halves, with time passing in between: the per-account send rate refuses more than
+    // MESSAGE_SENDS_PER_ACCOUNT.burst sends at one instant.
+    for (const n of [total / 2, total / 2]) {
+      h.clock.advance(n * serverLimits.MESSAGE_SENDS_PER_ACCOUNT.intervalMs);
+      const answers = await Promise.all(
+        Array.from({ length: n }, () => a.send(bob.accountId, [to(bob, randomBytes(8))])),
+      );
+      expect(answers.every((r) => r.type === 'send-result')).toBe(true);
+    }
     const b = await connect(h, bob);
     sockets.push(b);
     const first: string[] = [];
@@ -327,6 +333,80 @@ describe('messages', () => {
     for (let i = 0; i < 100; i++) rest.push((await b.next(isEnvelope)).guid);
     await b.next(isQueueEmpty);
     expect(new Set([...first, ...rest]).size).toBe(total);
+  });
+});
+
+describe('per-account send rate limit', () => {
+  let h: Harness;
+  let sockets: TestSocket[];
+  afterEach(async () => {
+    for (const s of sockets) s.close();
+    await h.close();
+  });
+  const to = (d: TestDevice) => ({
+    deviceId: d.deviceId,
+    registrationId: d.registrationId,
+    content: randomBytes(16),
+  });
+  async function online(d: TestDevice): Promise<TestSocket> {
+    const s = await connect(h, d);
+    sockets.push(s);
+    await s.next(isQueueEmpty);
+    return s;
+  }
+
+  it('allows the documented burst, then refuses with retryAfterMs and stores nothing', async () => {
+    h = await startHarness();
+    sockets = [];
+    const { burst, intervalMs } = serverLimits.MESSAGE_SENDS_PER_ACCOUNT;
+    const alice = await register(h);
+    const bob = await register(h);
+    const carol = await register(h);
+    const a = await online(alice);
+    // The clock stands still: exactly `burst` sends fit.
+    const answers = await Promise.all(
+      Array.from({ length: burst }, () => a.send(bob.accountId, [to(bob)])),
+    );
+    expect(answers.every((r) => r.type === 'send-result')).toBe(true);
+    const refused = await a.send(bob.accountId, [to(bob)]);
+    expect(refused).toMatchObject({
+      type: 'error',
+      status: 429,
+      code: 'RATE_LIMITED',
+      details: { retryAfterMs: intervalMs },
+    });
+    expect(await h.storage.mailboxSize(bob.accountId, 1)).toBe(burst);
+    // Per account: another account sends freely, and the same one again once time passed.
+    const c = await online(carol);
+    expect((await c.send(bob.accountId, [to(bob)])).type).toBe('send-result');
+    h.clock.advance(intervalMs);
+    expect((await a.send(bob.accountId, [to(bob)])).type).toBe('send-result');
+    expect((await a.send(bob.accountId, [to(bob)])).type).toBe('error');
+  });
+
+  it('counts every device of an account together and recovers at the configured rate', async () => {
+    h = await startHarness({ messageSendsPerAccount: { burst: 3, intervalMs: 1000 } });
+    sockets = [];
+    const alice = await register(h);
+    const alice2 = await linkDevice(h, alice);
+    const bob = await register(h);
+    const a1 = await online(alice);
+    const a2 = await online(alice2);
+    expect((await a1.send(bob.accountId, [to(bob)])).type).toBe('send-result');
+    expect((await a2.send(bob.accountId, [to(bob)])).type).toBe('send-result');
+    expect((await a1.send(bob.accountId, [to(bob)])).type).toBe('send-result');
+    expect(await a2.send(bob.accountId, [to(bob)])).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterMs: 1000 },
+    });
+    h.clock.advance(400);
+    expect(await a1.send(bob.accountId, [to(bob)])).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterMs: 600 },
+    });
+    h.clock.advance(600);
+    expect((await a1.send(bob.accountId, [to(bob)])).type).toBe('send-result');
+    expect(await h.storage.mailboxSize(bob.accountId, 1)).toBe(4);
   });
 });
 

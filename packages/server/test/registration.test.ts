@@ -87,6 +87,57 @@ describe('phone verification and registration', () => {
     expect(again.json<ErrorBody>().error.code).toBe('VERIFICATION_CODE_EXPIRED');
   });
 
+  it('answers one of two simultaneous first registrations with a clear code, never a 500', async () => {
+    for (let round = 0; round < 5; round++) {
+      const number = freshNumber();
+      await requestCode(h, number);
+      const code = h.sms.codeFor(number);
+      const answers = await Promise.all([registerWith(number, code), registerWith(number, code)]);
+      const statuses = answers.map((r) => r.statusCode).sort();
+      expect(statuses).toEqual([200, 403]);
+      const loser = answers.find((r) => r.statusCode === 403)!;
+      expect(loser.json<ErrorBody>().error.code).toBe('VERIFICATION_CODE_EXPIRED');
+      const winner = answers.find((r) => r.statusCode === 200)!.json<{ accountId: string }>();
+      expect((await h.storage.getAccountByNumber(number))?.accountId).toBe(winner.accountId);
+      expect(await h.storage.getDevices(winner.accountId)).toHaveLength(1);
+    }
+    const registered = (await h.storage.readAuditLog(0, 100)).filter(
+      (r) => r.event === 'account-registered',
+    );
+    expect(registered).toHaveLength(5);
+  });
+
+  it('answers a registration that lost the race for the number (with its own code) clearly', async () => {
+    // Two correct codes, used one after the other: A consumed its code and, before its insert,
+    // B requested a new code and registered completely. A then finds the number taken.
+    const number = freshNumber();
+    await requestCode(h, number);
+    const codeA = h.sms.codeFor(number);
+    const storage = h.storage;
+    const realConsume = storage.consumeVerificationCode.bind(storage);
+    let pauseNext = true;
+    storage.consumeVerificationCode = async (numberKey, codeHash) => {
+      const consumed = await realConsume(numberKey, codeHash);
+      if (pauseNext) {
+        pauseNext = false;
+        await requestCode(h, number);
+        const codeB = h.sms.codeFor(number);
+        expect((await registerWith(number, codeB)).statusCode).toBe(200);
+      }
+      return consumed;
+    };
+    try {
+      const res = await registerWith(number, codeA);
+      expect(res.statusCode).toBe(403);
+      expect(res.json<ErrorBody>().error.code).toBe('VERIFICATION_CODE_EXPIRED');
+    } finally {
+      storage.consumeVerificationCode = realConsume;
+    }
+    const audit = await h.storage.readAuditLog(0, 100);
+    expect(audit.map((r) => r.event)).toEqual(['account-registered']);
+    expect(await h.storage.getDevices(audit[0]!.accountId!)).toHaveLength(1);
+  });
+
   it('refuses invalid numbers', async () => {
     const bad = await requestCode(h, '+10000000000');
     expect(bad.statusCode).toBe(400);

@@ -96,8 +96,9 @@ export class BackupReader {
     } finally {
       wipeArchiveKeys(this.#keys);
       if (!completed) {
-        await body.cancel().catch(() => undefined);
+        // The source first: a pending read then ends, which lets the decompression pump stop.
         await this.#input.cancel().catch(() => undefined);
+        await body.cancel().catch(() => undefined);
       }
     }
   }

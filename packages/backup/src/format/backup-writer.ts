@@ -60,8 +60,11 @@ class FrameSource {
   readonly #sync: Iterator<ContentRecord | readonly ContentRecord[]> | undefined;
   readonly #async: AsyncIterator<ContentRecord | readonly ContentRecord[]> | undefined;
   #done = false;
+  /** Hand out views of one reused buffer (the consumer copies each batch before the next). */
+  readonly #reuse: boolean;
 
-  constructor(records: RecordSource, info: BackupInfoRecord) {
+  constructor(records: RecordSource, info: BackupInfoRecord, reuse: boolean) {
+    this.#reuse = reuse;
     this.#batcher.add(info);
     if (Symbol.iterator in records) this.#sync = records[Symbol.iterator]();
     else if (Symbol.asyncIterator in records) this.#async = records[Symbol.asyncIterator]();
@@ -105,7 +108,8 @@ class FrameSource {
         else this.#add(r.value);
       }
     }
-    return batcher.size > 0 ? batcher.take() : undefined;
+    if (batcher.size === 0) return undefined;
+    return this.#reuse ? batcher.takeView() : batcher.take();
   }
 
   async cancel(): Promise<void> {
@@ -167,12 +171,13 @@ export function createBackup(
     new ChunkCipher(keys.chunkKey, keys.noncePrefix, header.subarray(macOffset)),
     chunkSize,
   );
-  const frames = new FrameSource(records, {
-    type: 'backup-info',
-    schemaVersion: SCHEMA_VERSION,
-    createdAtMs,
-    app,
-  });
+  // Uncompressed batches go straight into the sealer, which copies them synchronously, so one
+  // buffer can be reused; the compressor may hold a batch while it works, so it gets fresh ones.
+  const frames = new FrameSource(
+    records,
+    { type: 'backup-info', schemaVersion: SCHEMA_VERSION, createdAtMs, app },
+    compression === 'none',
+  );
 
   let nextBody: () => Promise<Uint8Array | undefined>;
   let cancelBody: (reason?: unknown) => Promise<void>;

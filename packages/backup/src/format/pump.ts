@@ -51,8 +51,9 @@ export function pumpThrough(
     async cancel(reason) {
       failure ??= { error: reason };
       await reader.cancel(reason).catch(() => undefined);
-      await pump;
-      await cancelSource(reason).catch(() => undefined);
+      // Not awaited: the pump may be waiting on a stalled source; it ends when the source does.
+      void pump;
+      void cancelSource(reason).catch(() => undefined);
     },
   };
 }

@@ -40,6 +40,17 @@ export class RecordBatcher {
     }
   }
 
+  /**
+   * The current batch as a view of the batcher's buffer, which is reused: valid only until the
+   * next `add`. For a consumer that copies it at once (the chunk sealer).
+   */
+  takeView(): Uint8Array {
+    const w = this.#writer;
+    const out = w.buf.subarray(0, w.pos);
+    w.pos = 0;
+    return out;
+  }
+
   /** The current batch (owned by the caller from now on); the batcher starts a new one. */
   take(): Uint8Array {
     const w = this.#writer;

@@ -24,6 +24,8 @@ export interface SyntheticHistoryOptions {
   readonly groups?: number;
   /** Share of messages with an attachment pointer; default 0.1. */
   readonly attachmentRate?: number;
+  /** Only ASCII words in message bodies (default: a few accented words, emoji, CJK, Cyrillic). */
+  readonly asciiOnly?: boolean;
 }
 
 const WORDS = (
@@ -35,6 +37,7 @@ const WORDS = (
   'tonight dinner meeting call later sure thanks great sounds perfect coffee train home office ' +
   'photo weekend birthday café naïve über São Paulo Zürich 😀 👍 🎉 ❤️ 東京 привет'
 ).split(' ');
+const ASCII_WORDS = WORDS.filter((w) => /^[\x20-\x7e]+$/.test(w));
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -55,9 +58,9 @@ function bytesOf(rand: () => number, length: number): Uint8Array {
 }
 
 /** Words joined into one flat string (like text read from a database, not a rope). */
-function sentence(rand: () => number, words: number): string {
+function sentence(rand: () => number, words: number, vocabulary = WORDS): string {
   const parts: string[] = [];
-  for (let i = 0; i < words; i++) parts.push(WORDS[Math.floor(rand() * WORDS.length)]!);
+  for (let i = 0; i < words; i++) parts.push(vocabulary[Math.floor(rand() * vocabulary.length)]!);
   return parts.join(' ');
 }
 
@@ -199,7 +202,7 @@ export function* syntheticHistory(options: SyntheticHistoryOptions): Generator<C
           : conversationId,
       sentAtMs,
       receivedAtMs: outgoing ? 0 : sentAtMs + Math.floor(rand() * 5000),
-      body: sentence(rand, words),
+      body: sentence(rand, words, options.asciiOnly === true ? ASCII_WORDS : WORDS),
       attachments,
       receipts,
       read: !outgoing && rand() < 0.9,

@@ -2,7 +2,7 @@
  * The vault's login state between `loginStart` and `loginFinish`, sealed and handed to the
  * client, so a vault needs no session table and any node of a cluster can finish a login another
  * node started (docs/backups.md "The key vault"). The OPAQUE server state inside it holds the
- * expected client MAC (RFC 9807 §6.4), so it must stay secret: it is encrypted, not only MACed.
+ * expected client MAC (RFC 9807, the 3DH server state), so it must stay secret: it is encrypted, not only MACed.
  *
  *     token = base64url(0x01 ‖ nonce(12) ‖ AES-256-GCM(key, nonce, issuedAt u64 ‖ registrationId(16)
  *             ‖ serverLoginState, aad = label ‖ purpose ‖ 0x00 ‖ accountId))

@@ -12,7 +12,7 @@ export function opaqueReady(): Promise<void> {
   return opaque.ready;
 }
 
-/** Argon2id settings of the client's key stretching (OPAQUE's KSF, RFC 9807 §6.2). */
+/** Argon2id settings of the client's key stretching (OPAQUE's key stretching function, RFC 9807). */
 export type KeyStretching =
   | 'memory-constrained'
   | 'rfc-recommended'

@@ -1,6 +1,6 @@
 /**
  * The client side of the key vault (docs/backups.md "The key vault"): the OPAQUE client steps
- * (RFC 9807 §5, §6) and the wrapping of a secret (the backup key, or the client's master key
+ * (RFC 9807: registration and login) and the wrapping of a secret (the backup key, or the client's master key
  * behind the PIN) under a key derived from the OPAQUE export key:
  *
  *     wrapKey = HKDF-SHA256(exportKey, "", "sotto-vault-v1/wrap/" ‖ purpose)

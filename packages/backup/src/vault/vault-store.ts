@@ -28,7 +28,7 @@ export interface VaultRecord {
   readonly status: 'active' | 'destroyed';
   /** Random id of this registration, part of the OPAQUE credential identifier; '' if destroyed. */
   readonly registrationId: string;
-  /** OPAQUE RegistrationRecord (RFC 9807 §5.2), base64url; '' if destroyed. */
+  /** OPAQUE RegistrationRecord (RFC 9807, "Registration"), base64url; '' if destroyed. */
   readonly registrationRecord: string;
   /** The secret wrapped by the client under its OPAQUE export key; empty if destroyed. */
   readonly wrappedSecret: Uint8Array;

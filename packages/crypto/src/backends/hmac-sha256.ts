@@ -11,14 +11,19 @@
  * then two compressions, an 80-byte HKDF about twelve. Long inputs stay on OpenSSL, where a
  * single call amortises its set-up (the backend decides by length).
  *
- * Not reentrant by design: scratch words and blocks are module-level (the protocol core is
- * synchronous), and every exported function wipes them before it returns. The code has no
- * data-dependent branches or table look-ups, like SHA-256 in OpenSSL or @noble/hashes.
+ * The running block is kept as big-endian words (the first 16 words of the message schedule), so
+ * digests that feed the next hash (the inner digest into the outer one, the PRK into its key
+ * state, T(i−1) into T(i)) move as eight words, never as bytes.
+ *
+ * Not reentrant by design: scratch words are module-level (the protocol core is synchronous),
+ * and every exported function wipes them before it returns. The code has no data-dependent
+ * branches or table look-ups, like SHA-256 in OpenSSL or @noble/hashes.
  * Tested against `node:crypto` for every length up to several blocks and on RFC 4231 / RFC 5869
  * vectors (test/hmac-sha256.test.ts).
  */
 
 /** FIPS 180-4 §4.2.2: the 64 round constants. */
+// prettier-ignore
 const K = Int32Array.of(
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -31,6 +36,7 @@ const K = Int32Array.of(
 );
 
 /** FIPS 180-4 §5.3.3: the initial hash value. */
+// prettier-ignore
 const IV = Int32Array.of(
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 );
@@ -38,117 +44,150 @@ const IV = Int32Array.of(
 const BLOCK_LENGTH = 64;
 const DIGEST_LENGTH = 32;
 
+/** ROTR^n (§3.2); V8 inlines it. */
+function rotr(x: number, n: number): number {
+  return (x >>> n) | (x << (32 - n));
+}
+
 /** The message schedule (§6.2.2 step 1). */
 const W = new Int32Array(64);
 
-/** One SHA-256 compression of `block[offset..offset+64)` into `h` (eight words). */
-function compress(h: Int32Array, block: Uint8Array, offset: number): void {
+/**
+ * One SHA-256 compression (§6.2.2) of the block in `W[0..16)` into the eight words `s[at..]`;
+ * `W[0..16)` is zeroed afterwards, ready for the next block. The rounds are unrolled by eight so
+ * the working variables rotate by name instead of by moves: round i + j adds T1 into the variable
+ * that plays d and writes T1 + T2 into the one that plays h.
+ */
+function compress(s: Int32Array, at: number): void {
   const w = W;
-  for (let i = 0, p = offset; i < 16; i++, p += 4) {
-    w[i] = (block[p]! << 24) | (block[p + 1]! << 16) | (block[p + 2]! << 8) | block[p + 3]!;
-  }
   for (let i = 16; i < 64; i++) {
-    const a = w[i - 15]!;
-    const b = w[i - 2]!;
-    const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-    const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+    const x = w[i - 15]!;
+    const y = w[i - 2]!;
+    const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
+    const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
     w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
   }
-  let a = h[0]!;
-  let b = h[1]!;
-  let c = h[2]!;
-  let d = h[3]!;
-  let e = h[4]!;
-  let f = h[5]!;
-  let g = h[6]!;
-  let hh = h[7]!;
-  for (let i = 0; i < 64; i++) {
-    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (hh + s1 + (g ^ (e & (f ^ g))) + K[i]! + w[i]!) | 0;
-    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const t2 = (s0 + ((a & b) | (c & (a | b)))) | 0;
-    hh = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) | 0;
+  let a = s[at]!;
+  let b = s[at + 1]!;
+  let c = s[at + 2]!;
+  let d = s[at + 3]!;
+  let e = s[at + 4]!;
+  let f = s[at + 5]!;
+  let g = s[at + 6]!;
+  let h = s[at + 7]!;
+  let t = 0;
+  // prettier-ignore
+  for (let i = 0; i < 64; i += 8) {
+    t = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + (g ^ (e & (f ^ g))) + K[i]! + w[i]!) | 0;
+    d = (d + t) | 0;
+    h = (t + (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) | (c & (a | b)))) | 0;
+    t = (g + (rotr(d, 6) ^ rotr(d, 11) ^ rotr(d, 25)) + (f ^ (d & (e ^ f))) + K[i + 1]! + w[i + 1]!) | 0;
+    c = (c + t) | 0;
+    g = (t + (rotr(h, 2) ^ rotr(h, 13) ^ rotr(h, 22)) + ((h & a) | (b & (h | a)))) | 0;
+    t = (f + (rotr(c, 6) ^ rotr(c, 11) ^ rotr(c, 25)) + (e ^ (c & (d ^ e))) + K[i + 2]! + w[i + 2]!) | 0;
+    b = (b + t) | 0;
+    f = (t + (rotr(g, 2) ^ rotr(g, 13) ^ rotr(g, 22)) + ((g & h) | (a & (g | h)))) | 0;
+    t = (e + (rotr(b, 6) ^ rotr(b, 11) ^ rotr(b, 25)) + (d ^ (b & (c ^ d))) + K[i + 3]! + w[i + 3]!) | 0;
+    a = (a + t) | 0;
+    e = (t + (rotr(f, 2) ^ rotr(f, 13) ^ rotr(f, 22)) + ((f & g) | (h & (f | g)))) | 0;
+    t = (d + (rotr(a, 6) ^ rotr(a, 11) ^ rotr(a, 25)) + (c ^ (a & (b ^ c))) + K[i + 4]! + w[i + 4]!) | 0;
+    h = (h + t) | 0;
+    d = (t + (rotr(e, 2) ^ rotr(e, 13) ^ rotr(e, 22)) + ((e & f) | (g & (e | f)))) | 0;
+    t = (c + (rotr(h, 6) ^ rotr(h, 11) ^ rotr(h, 25)) + (b ^ (h & (a ^ b))) + K[i + 5]! + w[i + 5]!) | 0;
+    g = (g + t) | 0;
+    c = (t + (rotr(d, 2) ^ rotr(d, 13) ^ rotr(d, 22)) + ((d & e) | (f & (d | e)))) | 0;
+    t = (b + (rotr(g, 6) ^ rotr(g, 11) ^ rotr(g, 25)) + (a ^ (g & (h ^ a))) + K[i + 6]! + w[i + 6]!) | 0;
+    f = (f + t) | 0;
+    b = (t + (rotr(c, 2) ^ rotr(c, 13) ^ rotr(c, 22)) + ((c & d) | (e & (c | d)))) | 0;
+    t = (a + (rotr(f, 6) ^ rotr(f, 11) ^ rotr(f, 25)) + (h ^ (f & (g ^ h))) + K[i + 7]! + w[i + 7]!) | 0;
+    e = (e + t) | 0;
+    a = (t + (rotr(b, 2) ^ rotr(b, 13) ^ rotr(b, 22)) + ((b & c) | (d & (b | c)))) | 0;
   }
-  h[0] = (h[0]! + a) | 0;
-  h[1] = (h[1]! + b) | 0;
-  h[2] = (h[2]! + c) | 0;
-  h[3] = (h[3]! + d) | 0;
-  h[4] = (h[4]! + e) | 0;
-  h[5] = (h[5]! + f) | 0;
-  h[6] = (h[6]! + g) | 0;
-  h[7] = (h[7]! + hh) | 0;
+  s[at] = (s[at]! + a) | 0;
+  s[at + 1] = (s[at + 1]! + b) | 0;
+  s[at + 2] = (s[at + 2]! + c) | 0;
+  s[at + 3] = (s[at + 3]! + d) | 0;
+  s[at + 4] = (s[at + 4]! + e) | 0;
+  s[at + 5] = (s[at + 5]! + f) | 0;
+  s[at + 6] = (s[at + 6]! + g) | 0;
+  s[at + 7] = (s[at + 7]! + h) | 0;
+  w.fill(0, 0, 16);
 }
 
-// The one running hash: chaining value, pending partial block, total length in bytes.
+// The one running hash: chaining value, bytes in the current block (held in W[0..16)), total.
 const state = new Int32Array(8);
-const pending = new Uint8Array(BLOCK_LENGTH);
-let pendingLength = 0;
-let totalLength = 0;
+let filled = 0;
+let total = 0;
 
-/** Starts a hash from eight chaining words at `from[offset..]`, `absorbed` bytes already in. */
-function begin(from: Int32Array, offset: number, absorbed: number): void {
-  for (let i = 0; i < 8; i++) state[i] = from[offset + i]!;
-  pendingLength = 0;
-  totalLength = absorbed;
+/** Starts a hash from eight chaining words at `from[at..]`, `absorbed` bytes already in. */
+function begin(from: Int32Array, at: number, absorbed: number): void {
+  for (let i = 0; i < 8; i++) state[i] = from[at + i]!;
+  filled = 0;
+  total = absorbed;
 }
 
 function absorb(data: Uint8Array): void {
   const n = data.length;
-  totalLength += n;
-  let pos = 0;
-  if (pendingLength > 0) {
-    while (pos < n && pendingLength < BLOCK_LENGTH) pending[pendingLength++] = data[pos++]!;
-    if (pendingLength < BLOCK_LENGTH) return;
-    compress(state, pending, 0);
-    pendingLength = 0;
+  const w = W;
+  let p = 0;
+  total += n;
+  // Until word-aligned: byte by byte.
+  while (p < n && (filled & 3) !== 0) {
+    w[filled >>> 2]! |= data[p++]! << (24 - 8 * (filled & 3));
+    if (++filled === BLOCK_LENGTH) {
+      compress(state, 0);
+      filled = 0;
+    }
   }
-  for (; n - pos >= BLOCK_LENGTH; pos += BLOCK_LENGTH) compress(state, data, pos);
-  while (pos < n) pending[pendingLength++] = data[pos++]!;
+  // Whole big-endian words.
+  for (; n - p >= 4; p += 4) {
+    w[filled >>> 2] = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
+    filled += 4;
+    if (filled === BLOCK_LENGTH) {
+      compress(state, 0);
+      filled = 0;
+    }
+  }
+  // The tail (filled is word-aligned here, and the next byte cannot complete a block).
+  for (; p < n; filled++) w[filled >>> 2]! |= data[p++]! << (24 - 8 * (filled & 3));
+}
+
+/** Absorbs eight words (a digest) at a word-aligned position. */
+function absorbWords(words: Int32Array, at: number): void {
+  total += DIGEST_LENGTH;
+  for (let i = 0; i < 8; i++) {
+    W[filled >>> 2] = words[at + i]!;
+    filled += 4;
+    if (filled === BLOCK_LENGTH) {
+      compress(state, 0);
+      filled = 0;
+    }
+  }
 }
 
 function absorbByte(byte: number): void {
-  totalLength += 1;
-  pending[pendingLength++] = byte;
-  if (pendingLength === BLOCK_LENGTH) {
-    compress(state, pending, 0);
-    pendingLength = 0;
+  total += 1;
+  W[filled >>> 2]! |= byte << (24 - 8 * (filled & 3));
+  if (++filled === BLOCK_LENGTH) {
+    compress(state, 0);
+    filled = 0;
   }
 }
 
-/** §5.1.1 padding, the last compression(s), and the big-endian digest into `out[offset..+32)`. */
-function finish(out: Uint8Array, offset: number): void {
-  pending[pendingLength++] = 0x80;
-  if (pendingLength > BLOCK_LENGTH - 8) {
-    pending.fill(0, pendingLength);
-    compress(state, pending, 0);
-    pendingLength = 0;
-  }
-  pending.fill(0, pendingLength, BLOCK_LENGTH - 8);
-  const high = Math.floor(totalLength / 0x2000_0000); // bits above 32 of totalLength · 8
-  const low = (totalLength * 8) >>> 0;
-  pending[56] = high >>> 24;
-  pending[57] = high >>> 16;
-  pending[58] = high >>> 8;
-  pending[59] = high;
-  pending[60] = low >>> 24;
-  pending[61] = low >>> 16;
-  pending[62] = low >>> 8;
-  pending[63] = low;
-  compress(state, pending, 0);
-  for (let i = 0, p = offset; i < 8; i++, p += 4) {
-    const v = state[i]!;
-    out[p] = v >>> 24;
-    out[p + 1] = v >>> 16;
-    out[p + 2] = v >>> 8;
-    out[p + 3] = v;
-  }
+/** §5.1.1 padding and the last compression(s); the digest is left in `state`. */
+function finish(): void {
+  const bits = total * 8;
+  W[filled >>> 2]! |= 0x80 << (24 - 8 * (filled & 3));
+  if (filled + 1 > BLOCK_LENGTH - 8) compress(state, 0);
+  W[14] = Math.floor(bits / 0x1_0000_0000);
+  W[15] = bits >>> 0;
+  compress(state, 0);
+  filled = 0;
+}
+
+/** Writes the first `length` (≤ 32) bytes of the digest in `state`, big-endian. */
+function writeDigest(out: Uint8Array, offset: number, length: number): void {
+  for (let i = 0; i < length; i++) out[offset + i] = state[i >>> 2]! >>> (24 - 8 * (i & 3));
 }
 
 /**
@@ -157,31 +196,38 @@ function finish(out: Uint8Array, offset: number): void {
  */
 type KeyState = Int32Array;
 
-const keyBlock = new Uint8Array(BLOCK_LENGTH);
-const digest = new Uint8Array(DIGEST_LENGTH);
+const IPAD = 0x36363636;
+const OPAD = 0x5c5c5c5c;
+/** The key, zero-padded to a block, as words. */
+const keyWords = new Int32Array(16);
+
+/** The two pad blocks of the key in `keyWords`, compressed into `into`. */
+function padKey(into: KeyState): void {
+  for (let i = 0; i < 16; i++) W[i] = keyWords[i]! ^ IPAD;
+  for (let i = 0; i < 8; i++) into[i] = IV[i]!;
+  compress(into, 0);
+  for (let i = 0; i < 16; i++) W[i] = keyWords[i]! ^ OPAD;
+  for (let i = 0; i < 8; i++) into[8 + i] = IV[i]!;
+  compress(into, 8);
+  keyWords.fill(0);
+}
 
 function setKey(key: Uint8Array, into: KeyState): void {
-  let k = key;
   if (key.length > BLOCK_LENGTH) {
     // RFC 2104 §2: keys longer than a block are hashed first.
     begin(IV, 0, 0);
     absorb(key);
-    finish(digest, 0);
-    k = digest;
+    finish();
+    for (let i = 0; i < 8; i++) keyWords[i] = state[i]!;
+  } else {
+    for (let i = 0; i < key.length; i++) keyWords[i >>> 2]! |= key[i]! << (24 - 8 * (i & 3));
   }
-  for (let i = 0; i < BLOCK_LENGTH; i++) keyBlock[i] = (i < k.length ? k[i]! : 0) ^ 0x36;
-  for (let i = 0; i < 8; i++) into[i] = IV[i]!;
-  compress(into, keyBlock, 0);
-  for (let i = 0; i < BLOCK_LENGTH; i++) keyBlock[i] ^= 0x36 ^ 0x5c;
-  const outer = into.subarray(8, 16);
-  outer.set(IV);
-  compress(outer, keyBlock, 0);
-  keyBlock.fill(0);
+  padKey(into);
 }
 
 /** The key state of every all-zero key of at most 64 bytes (HKDF's default salt among them). */
 const ZERO_KEY_STATE: KeyState = new Int32Array(16);
-setKey(new Uint8Array(0), ZERO_KEY_STATE);
+padKey(ZERO_KEY_STATE);
 
 function isZeroKey(key: Uint8Array): boolean {
   if (key.length > BLOCK_LENGTH) return false;
@@ -190,24 +236,22 @@ function isZeroKey(key: Uint8Array): boolean {
   return acc === 0;
 }
 
-/** Starts the inner hash of an HMAC under `key`. */
-function beginInner(key: KeyState): void {
-  begin(key, 0, BLOCK_LENGTH);
+/** Ends the inner hash and runs the outer one; the MAC is left in `state`. */
+function finishMac(key: KeyState): void {
+  finish();
+  const inner = innerDigest;
+  for (let i = 0; i < 8; i++) inner[i] = state[i]!;
+  begin(key, 8, BLOCK_LENGTH);
+  absorbWords(inner, 0);
+  finish();
 }
 
-/** Ends the inner hash, runs the outer one, writes the MAC into `out[offset..+32)`. */
-function finishMac(key: KeyState, out: Uint8Array, offset: number): void {
-  finish(digest, 0);
-  begin(key, 8, BLOCK_LENGTH);
-  absorb(digest);
-  finish(out, offset);
-}
+const innerDigest = new Int32Array(8);
 
 function wipeScratch(): void {
   W.fill(0);
   state.fill(0);
-  pending.fill(0);
-  digest.fill(0);
+  innerDigest.fill(0);
 }
 
 const macKey: KeyState = new Int32Array(16);
@@ -219,8 +263,9 @@ function macKeyState(key: Uint8Array): KeyState {
 }
 
 function endMac(k: KeyState): Uint8Array {
+  finishMac(k);
   const out = new Uint8Array(DIGEST_LENGTH);
-  finishMac(k, out, 0);
+  writeDigest(out, 0, DIGEST_LENGTH);
   macKey.fill(0);
   wipeScratch();
   return out;
@@ -229,7 +274,7 @@ function endMac(k: KeyState): Uint8Array {
 /** HMAC-SHA256(key, data). */
 export function hmacSha256Js(key: Uint8Array, data: Uint8Array): Uint8Array {
   const k = macKeyState(key);
-  beginInner(k);
+  begin(k, 0, BLOCK_LENGTH);
   absorb(data);
   return endMac(k);
 }
@@ -237,19 +282,19 @@ export function hmacSha256Js(key: Uint8Array, data: Uint8Array): Uint8Array {
 /** HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …). */
 export function hmacSha256PartsJs(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
   const k = macKeyState(key);
-  beginInner(k);
+  begin(k, 0, BLOCK_LENGTH);
   for (let i = 0; i < parts.length; i++) absorb(parts[i]!);
   return endMac(k);
 }
 
 const saltKey: KeyState = new Int32Array(16);
 const prkKey: KeyState = new Int32Array(16);
-const prk = new Uint8Array(DIGEST_LENGTH);
-const lastBlock = new Uint8Array(DIGEST_LENGTH);
+/** T(i − 1) of HKDF-Expand, as words. */
+const previous = new Int32Array(8);
 
 /**
  * HKDF-SHA256 (RFC 5869 §2.2 extract, §2.3 expand); `length` in 1..8160, an empty `salt` means
- * 32 zero bytes. Each output block is written in place; the PRK's key state serves every block.
+ * 32 zero bytes. The PRK's key state serves every output block.
  */
 export function hkdfSha256Js(
   ikm: Uint8Array,
@@ -263,27 +308,25 @@ export function hkdfSha256Js(
     setKey(salt, saltKey);
     s = saltKey;
   }
-  beginInner(s);
+  // PRK = HMAC(salt, IKM), straight into the key words of the expand step.
+  begin(s, 0, BLOCK_LENGTH);
   absorb(ikm);
-  finishMac(s, prk, 0);
-  setKey(prk, prkKey);
-  prk.fill(0);
+  finishMac(s);
+  for (let i = 0; i < 8; i++) keyWords[i] = state[i]!;
+  padKey(prkKey);
   for (let offset = 0, counter = 1; offset < length; offset += DIGEST_LENGTH, counter++) {
-    beginInner(prkKey);
-    // T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i), T(i−1) read back from `out`.
-    if (offset > 0) absorb(out.subarray(offset - DIGEST_LENGTH, offset));
+    // T(i) = HMAC(PRK, T(i−1) ‖ info ‖ i).
+    begin(prkKey, 0, BLOCK_LENGTH);
+    if (offset > 0) absorbWords(previous, 0);
     absorb(info);
     absorbByte(counter);
-    if (length - offset >= DIGEST_LENGTH) {
-      finishMac(prkKey, out, offset);
-    } else {
-      finishMac(prkKey, lastBlock, 0);
-      out.set(lastBlock.subarray(0, length - offset), offset);
-      lastBlock.fill(0);
-    }
+    finishMac(prkKey);
+    writeDigest(out, offset, Math.min(DIGEST_LENGTH, length - offset));
+    for (let i = 0; i < 8; i++) previous[i] = state[i]!;
   }
   saltKey.fill(0);
   prkKey.fill(0);
+  previous.fill(0);
   wipeScratch();
   return out;
 }

@@ -5,12 +5,14 @@
  * Method: Straus' simultaneous multiplication ("Shamir's trick") with width-w non-adjacent forms
  * (Hankerson, Menezes and Vanstone, "Guide to Elliptic Curve Cryptography", 2004, §3.3 and
  * Algorithm 3.51), as ref10's `ge_double_scalarmult_vartime` and curve25519-dalek's
- * `vartime_double_base` do; written from those descriptions, not copied. One refinement: both
- * scalars are split into PARTS chunks of 256/PARTS bits, `s = Σ s_j·2^(c·j)`, `h = Σ h_j·2^(c·j)`,
- * and every chunk gets its own table of odd multiples — of `2^(c·j)·B` once for all (affine Niels
- * form), of `−2^(c·j)·A` once per public key (`prepareVerifyingPoint`, meant to be cached by the
- * caller) — so one chain of c doublings serves all 2·PARTS chunks. With PARTS = 4 a verification
- * does 64 doublings instead of 253, for the same number of additions.
+ * `vartime_double_base` do; written from those descriptions, not copied. One refinement for keys
+ * that verify repeatedly: both scalars are split into 4 chunks of c = 64 bits,
+ * `s = Σ s_j·2^(64j)`, `h = Σ h_j·2^(64j)`, and every chunk gets its own table of odd multiples —
+ * of `2^(64j)·B` once for all (affine Niels form), of `−2^(64j)·A` once per public key — so one
+ * chain of 64 doublings serves all 8 chunks instead of 253 doublings, for the same number of
+ * additions. Building a key's chunk tables costs about 192 doublings, so `prepareVerifyingPoint`
+ * builds only the first (c = 256, one chunk) and `expandVerifyingPoint` the rest: the caller caches
+ * the key and expands it when it is used again.
  *
  * Variable time: s, h, A and R are all public. Scalars must be below 2^253 (callers reduce them).
  *
@@ -39,11 +41,10 @@ import {
   toNiels,
   toProjective,
 } from './edwards25519.js';
-import { FE_LIMBS, feNeg, feOne, feZero } from './field25519.js';
+import { FE_LIMBS, feCarry, feNeg, feOne, feZero } from './field25519.js';
 
-/** Chunks per scalar, and bits per chunk. */
-const PARTS = 4;
-const CHUNK_BITS = 256 / PARTS;
+/** Most chunks per scalar (bits per chunk: 256 / chunks). */
+const MAX_CHUNKS = 4;
 /** NAF widths: odd multiples up to 2^(w−1) − 1, i.e. 2^(w−2) table entries. */
 const A_WIDTH = 5;
 const B_WIDTH = 8;
@@ -51,13 +52,21 @@ const A_ENTRIES = 1 << (A_WIDTH - 2);
 const B_ENTRIES = 1 << (B_WIDTH - 2);
 const CACHED_DOUBLES = 4 * FE_LIMBS;
 const NIELS_DOUBLES = 3 * FE_LIMBS;
+const A_CHUNK_DOUBLES = A_ENTRIES * CACHED_DOUBLES;
 
 /** A public key decoded and expanded for `verifyEquation`; cache it per key. */
 export interface VerifyingPoint {
   /** The key's canonical 32-byte encoding (what enters the hash h). */
   readonly encoded: Uint8Array;
+  /** How many chunks the tables cover: 1 after `prepareVerifyingPoint`, 4 once expanded. */
+  readonly chunks: number;
+}
+
+/** The mutable inside of a VerifyingPoint. */
+interface VerifyingTables extends VerifyingPoint {
+  chunks: number;
   /** Odd multiples 1, 3, …, 2^(w−1) − 1 of −2^(c·j)·A for each chunk j, in cached form. */
-  readonly table: Float64Array;
+  table: Float64Array;
 }
 
 function packCached(into: Float64Array, offset: number, q: Cached): void {
@@ -86,40 +95,41 @@ function unpackNiels(q: Niels, from: Float64Array, offset: number): void {
   }
 }
 
-/** Odd multiples 1·P, 3·P, …, (2·count − 1)·P of an extended P, in cached form, into `into`. */
+// Scratch for building tables (public values only).
+const work = extended();
+const workCompleted = extended();
+const workTwice = extended();
+const workStep = cached();
+const workEntry = cached();
+
+/** Odd multiples 1·P, 3·P, …, (2·count − 1)·P of P, in cached form, into `into` at `offset`. */
 function oddMultiples(into: Float64Array, offset: number, p: Extended, count: number): void {
-  const completed = extended();
-  const twice = extended();
-  double(completed, p);
-  toExtended(twice, completed);
-  const step = cached();
-  toCached(step, twice);
-  const current = extended();
-  copyExtended(current, p);
-  const entry = cached();
+  double(workCompleted, p);
+  toExtended(workTwice, workCompleted);
+  toCached(workStep, workTwice);
+  copyExtended(work, p);
   for (let i = 0; i < count; i++) {
     if (i > 0) {
-      addCached(completed, current, step);
-      toExtended(current, completed);
+      addCached(workCompleted, work, workStep);
+      toExtended(work, workCompleted);
     }
-    toCached(entry, current);
-    packCached(into, offset + i * CACHED_DOUBLES, entry);
+    toCached(workEntry, work);
+    packCached(into, offset + i * CACHED_DOUBLES, workEntry);
   }
 }
 
-/** p = 2^n · p (n ≥ 1). */
+/** p = 2^n · p (n ≥ 1), in extended coordinates (p.T may be stale on entry). */
 function doubleTimes(p: Extended, n: number): void {
-  const completed = extended();
   for (let i = 0; i < n; i++) {
-    double(completed, p);
-    if (i < n - 1) toProjective(p, completed);
-    else toExtended(p, completed);
+    double(workCompleted, p);
+    if (i < n - 1) toProjective(p, workCompleted);
+    else toExtended(p, workCompleted);
   }
 }
 
 /**
  * Decodes a public key (RFC 8032 §5.1.3: canonical y, a square root exists, no "negative zero")
- * and precomputes its tables. Returns null for an invalid encoding. Costs about 3·c doublings.
+ * and builds its one-chunk table. Returns null for an invalid encoding.
  */
 export function prepareVerifyingPoint(encoded: Uint8Array): VerifyingPoint | null {
   const a = extended();
@@ -127,38 +137,61 @@ export function prepareVerifyingPoint(encoded: Uint8Array): VerifyingPoint | nul
   // Work with −A so that the main loop computes [s]B + [h](−A).
   feNeg(a.X, a.X);
   feNeg(a.T, a.T);
-  const table = new Float64Array(PARTS * A_ENTRIES * CACHED_DOUBLES);
-  for (let j = 0; j < PARTS; j++) {
-    if (j > 0) doubleTimes(a, CHUNK_BITS);
-    oddMultiples(table, j * A_ENTRIES * CACHED_DOUBLES, a, A_ENTRIES);
+  const table = new Float64Array(A_CHUNK_DOUBLES);
+  oddMultiples(table, 0, a, A_ENTRIES);
+  const key: VerifyingTables = { encoded: encoded.slice(), chunks: 1, table };
+  return key;
+}
+
+/**
+ * Builds the tables of the other chunks (about 192 doublings), so later verifications with this
+ * key do 64 doublings instead of 253. Idempotent.
+ */
+export function expandVerifyingPoint(point: VerifyingPoint): void {
+  const key = point as VerifyingTables;
+  if (key.chunks === MAX_CHUNKS) return;
+  const table = new Float64Array(MAX_CHUNKS * A_CHUNK_DOUBLES);
+  table.set(key.table);
+  // −A from its cached form (Y + X, Y − X, Z, 2dT): (2X : 2Y : 2Z) is the same projective point.
+  const p = extended();
+  for (let l = 0; l < FE_LIMBS; l++) {
+    const yPlusX = table[l]!;
+    const yMinusX = table[FE_LIMBS + l]!;
+    p.X[l] = yPlusX - yMinusX;
+    p.Y[l] = yPlusX + yMinusX;
+    p.Z[l] = 2 * table[2 * FE_LIMBS + l]!;
   }
-  return { encoded: encoded.slice(), table };
+  feCarry(p.X, p.X);
+  feCarry(p.Y, p.Y);
+  feCarry(p.Z, p.Z);
+  for (let j = 1; j < MAX_CHUNKS; j++) {
+    doubleTimes(p, 256 / MAX_CHUNKS);
+    oddMultiples(table, j * A_CHUNK_DOUBLES, p, A_ENTRIES);
+  }
+  key.table = table;
+  key.chunks = MAX_CHUNKS;
 }
 
 let baseTable: Float64Array | undefined;
 
-/** Odd multiples of 2^(c·j)·B for each chunk j, affine (Niels), built on first use. */
+/** Odd multiples of 2^(64j)·B for each chunk j, affine (Niels), built on first use. */
 function getBaseTable(): Float64Array {
   if (baseTable !== undefined) return baseTable;
   const points: Extended[] = [];
   const b = basePoint();
-  const completed = extended();
-  const twice = extended();
-  const step = cached();
-  for (let j = 0; j < PARTS; j++) {
-    if (j > 0) doubleTimes(b, CHUNK_BITS);
-    double(completed, b);
-    toExtended(twice, completed);
-    toCached(step, twice);
-    const current = extended();
-    copyExtended(current, b);
+  for (let j = 0; j < MAX_CHUNKS; j++) {
+    if (j > 0) doubleTimes(b, 256 / MAX_CHUNKS);
+    double(workCompleted, b);
+    toExtended(workTwice, workCompleted);
+    toCached(workStep, workTwice);
+    copyExtended(work, b);
     for (let i = 0; i < B_ENTRIES; i++) {
       if (i > 0) {
-        addCached(completed, current, step);
-        toExtended(current, completed);
+        addCached(workCompleted, work, workStep);
+        toExtended(work, workCompleted);
       }
       const copy = extended();
-      copyExtended(copy, current);
+      copyExtended(copy, work);
       points.push(copy);
     }
   }
@@ -176,19 +209,26 @@ function getBaseTable(): Float64Array {
 }
 
 /**
- * Width-w NAF of bits [start, start + CHUNK_BITS) of a little-endian scalar into digits[0..c]:
- * each digit 0 or odd with |d| < 2^(w−1), nonzero digits at least w apart, Σ d_i·2^i = the chunk.
+ * Width-w NAF of bits [start, start + bits) of a 32-byte little-endian scalar into
+ * digits[0..bits]: each digit 0 or odd with |d| < 2^(w−1), nonzero digits at least w apart, and
+ * Σ d_i·2^i equal to the chunk.
  */
-function nonAdjacentForm(digits: Int8Array, scalar: Uint8Array, start: number, w: number): void {
+function nonAdjacentForm(
+  digits: Int8Array,
+  scalar: Uint8Array,
+  start: number,
+  bits: number,
+  w: number,
+): void {
   digits.fill(0);
   const width = 1 << w;
   let carry = 0;
   let pos = 0;
-  while (pos < CHUNK_BITS) {
+  while (pos < bits) {
     const bit = start + pos;
     const index = bit >> 3;
     const word = scalar[index]! | (index + 1 < 32 ? scalar[index + 1]! << 8 : 0);
-    const available = Math.min(w, CHUNK_BITS - pos);
+    const available = Math.min(w, bits - pos);
     const window = carry + ((word >>> (bit & 7)) & ((1 << available) - 1));
     if ((window & 1) === 0) {
       pos += 1;
@@ -203,12 +243,12 @@ function nonAdjacentForm(digits: Int8Array, scalar: Uint8Array, start: number, w
     }
     pos += w;
   }
-  // A carry out of the chunk is worth 2^c of this chunk's point.
-  digits[CHUNK_BITS] = carry;
+  // A carry out of the chunk is worth 2^bits of this chunk's point.
+  digits[bits] = carry;
 }
 
-const sDigits = Array.from({ length: PARTS }, () => new Int8Array(CHUNK_BITS + 1));
-const hDigits = Array.from({ length: PARTS }, () => new Int8Array(CHUNK_BITS + 1));
+const sDigits = Array.from({ length: MAX_CHUNKS }, () => new Int8Array(257));
+const hDigits = Array.from({ length: MAX_CHUNKS }, () => new Int8Array(257));
 const accumulator = extended();
 const completed = extended();
 const aEntry = cached();
@@ -220,18 +260,21 @@ const check = new Uint8Array(32);
  * (compared as bytes, so a non-canonical R never matches).
  */
 export function verifyEquation(
-  key: VerifyingPoint,
+  point: VerifyingPoint,
   R: Uint8Array,
   s: Uint8Array,
   h: Uint8Array,
 ): boolean {
+  const key = point as VerifyingTables;
   const bTable = getBaseTable();
   const aTable = key.table;
+  const chunks = key.chunks;
+  const bits = 256 / chunks;
   let top = -1;
-  for (let j = 0; j < PARTS; j++) {
-    nonAdjacentForm(sDigits[j]!, s, j * CHUNK_BITS, B_WIDTH);
-    nonAdjacentForm(hDigits[j]!, h, j * CHUNK_BITS, A_WIDTH);
-    for (let i = CHUNK_BITS; i > top; i--) {
+  for (let j = 0; j < chunks; j++) {
+    nonAdjacentForm(sDigits[j]!, s, j * bits, bits, B_WIDTH);
+    nonAdjacentForm(hDigits[j]!, h, j * bits, bits, A_WIDTH);
+    for (let i = bits; i > top; i--) {
       if (sDigits[j]![i] !== 0 || hDigits[j]![i] !== 0) {
         top = i;
         break;
@@ -248,7 +291,7 @@ export function verifyEquation(
   for (let i = top; i >= 0; i--) {
     toProjective(acc, completed);
     double(completed, acc);
-    for (let j = 0; j < PARTS; j++) {
+    for (let j = 0; j < chunks; j++) {
       const sd = sDigits[j]![i]!;
       if (sd !== 0) {
         toExtended(acc, completed);
@@ -259,7 +302,7 @@ export function verifyEquation(
       const hd = hDigits[j]![i]!;
       if (hd !== 0) {
         toExtended(acc, completed);
-        unpackCached(aEntry, aTable, (j * A_ENTRIES + (Math.abs(hd) >> 1)) * CACHED_DOUBLES);
+        unpackCached(aEntry, aTable, j * A_CHUNK_DOUBLES + (Math.abs(hd) >> 1) * CACHED_DOUBLES);
         if (hd > 0) addCached(completed, acc, aEntry);
         else subCached(completed, acc, aEntry);
       }

@@ -319,7 +319,7 @@ export function decode(p: Extended, bytes: Uint8Array): number {
   v[0] = v[0]! + 1; // d·y² + 1
   if (recoverX(x, u, v, bytes[31]! >> 7) === 0) return 0;
   feCopy(p.X, x);
-  feCopy(p.Y, decodedY);
+  feCarry(p.Y, decodedY); // bytes give limbs in [0, 2^w): scale 2; carry to 1
   feOne(p.Z);
   feMul(p.T, x, decodedY);
   return 1;

@@ -8,9 +8,10 @@
  * (< 2^42) and column sums (< 2^46) are exact doubles. Since 2^252 ≡ −c (mod L) and c < 2^126 is six
  * 21-bit limbs c_0..c_5, the limb x_i at bit 21·i ≥ 252 folds as `x_{i−12+k} −= x_i·c_k`. Limbs are
  * folded from the top in blocks of at most six: a block [lo, lo + 5] only touches x_{lo−12..lo−2},
- * never itself or x_{lo−1}, and those targets are carried (to signed 21-bit limbs) before the next
- * block, so every intermediate stays below 2^49. Two last folds of x_12 leave |value| < 2^252, and
- * L is then added once, by mask, if the value is negative: the result is canonical, in [0, L).
+ * never itself or x_{lo−1}, and those targets are carried (to signed 21-bit limbs, the last carry
+ * landing in x_{lo−1}) before the next block. So a block holds at most one limb above 2^21 (below
+ * 2^30), and every intermediate stays below 2^51. Two last folds of x_12 leave |value| < 2^252,
+ * and L is then added once, by mask, if the value is negative: the result is canonical, in [0, L).
  *
  * Timing: no branches or indices depend on the values (the number of limbs depends only on the
  * input length). JavaScript promises nothing about timing (docs/crypto.md).
@@ -77,7 +78,7 @@ function carryFloor(): number {
   return t;
 }
 
-/** Reduces x[0..top] (every limb below 2^46 in magnitude) mod L into 32 bytes at out[offset]. */
+/** Reduces x[0..top] (every limb below 2^47 in magnitude) mod L into 32 bytes at out[offset]. */
 function reduceInto(out: Uint8Array, offset: number, top: number): void {
   carry(0, top - 1);
   let hi = top;
@@ -87,7 +88,8 @@ function reduceInto(out: Uint8Array, offset: number, top: number): void {
     carry(lo - 12, lo - 2);
     hi = lo - 1;
   }
-  // |x_12| < 2^25 and the rest are carried: fold x_12 twice, leaving |value| < 2^252.
+  // |x_12| < 2^30 and x_0..x_11 are carried: fold x_12, carry (x_12 becomes 0 or ±1), fold again;
+  // then |value| < 2^251 + 2^127 < 2^252.
   fold(12, 12);
   carry(0, 11);
   fold(12, 12);

@@ -83,9 +83,15 @@ export function byteDecode12(
   return inRange === -1;
 }
 
+/** Compress_d of coefficient `i` of `src` (any representative in (−q, q)); see `COMPRESS`. */
+function compressAt(src: Int16Array, i: number, d: number, c: number, m: number, divisor: number) {
+  return ((((canonical(src[i]!) << d) + c) * m) / divisor) & ((1 << d) - 1);
+}
+
 /**
  * ByteEncode_d(Compress_d(f)) of the polynomial at `src[so..so+256)` (coefficients in (−q, q)),
- * d ∈ {4, 5, 10, 11}, into `out` at `oo` (32·d bytes).
+ * d ∈ {4, 5, 10, 11}, into `out` at `oo` (32·d bytes). Each d packs whole groups of
+ * coefficients into whole bytes (2 → 1, 8 → 5, 4 → 5, 8 → 11), little-endian bit order.
  */
 export function compressEncode(
   src: Int16Array,
@@ -95,19 +101,69 @@ export function compressEncode(
   oo: number,
 ): void {
   const [c, m, divisor] = COMPRESS[d]!;
-  const mask = (1 << d) - 1;
-  let acc = 0;
-  let bits = 0;
-  let pos = oo;
-  for (let i = 0; i < N; i++) {
-    const y = ((((canonical(src[so + i]!) << d) + c) * m) / divisor) & mask;
-    acc |= y << bits;
-    bits += d;
-    while (bits >= 8) {
-      out[pos++] = acc & 0xff;
-      acc >>>= 8;
-      bits -= 8;
-    }
+  const end = so + N;
+  switch (d) {
+    case 4:
+      for (let i = so, o = oo; i < end; i += 2, o += 1) {
+        out[o] =
+          compressAt(src, i, 4, c, m, divisor) | (compressAt(src, i + 1, 4, c, m, divisor) << 4);
+      }
+      return;
+    case 5:
+      for (let i = so, o = oo; i < end; i += 8, o += 5) {
+        const c0 = compressAt(src, i, 5, c, m, divisor);
+        const c1 = compressAt(src, i + 1, 5, c, m, divisor);
+        const c2 = compressAt(src, i + 2, 5, c, m, divisor);
+        const c3 = compressAt(src, i + 3, 5, c, m, divisor);
+        const c4 = compressAt(src, i + 4, 5, c, m, divisor);
+        const c5 = compressAt(src, i + 5, 5, c, m, divisor);
+        const c6 = compressAt(src, i + 6, 5, c, m, divisor);
+        const c7 = compressAt(src, i + 7, 5, c, m, divisor);
+        out[o] = c0 | (c1 << 5);
+        out[o + 1] = (c1 >> 3) | (c2 << 2) | (c3 << 7);
+        out[o + 2] = (c3 >> 1) | (c4 << 4);
+        out[o + 3] = (c4 >> 4) | (c5 << 1) | (c6 << 6);
+        out[o + 4] = (c6 >> 2) | (c7 << 3);
+      }
+      return;
+    case 10:
+      for (let i = so, o = oo; i < end; i += 4, o += 5) {
+        const c0 = compressAt(src, i, 10, c, m, divisor);
+        const c1 = compressAt(src, i + 1, 10, c, m, divisor);
+        const c2 = compressAt(src, i + 2, 10, c, m, divisor);
+        const c3 = compressAt(src, i + 3, 10, c, m, divisor);
+        out[o] = c0;
+        out[o + 1] = (c0 >> 8) | (c1 << 2);
+        out[o + 2] = (c1 >> 6) | (c2 << 4);
+        out[o + 3] = (c2 >> 4) | (c3 << 6);
+        out[o + 4] = c3 >> 2;
+      }
+      return;
+    case 11:
+      for (let i = so, o = oo; i < end; i += 8, o += 11) {
+        const c0 = compressAt(src, i, 11, c, m, divisor);
+        const c1 = compressAt(src, i + 1, 11, c, m, divisor);
+        const c2 = compressAt(src, i + 2, 11, c, m, divisor);
+        const c3 = compressAt(src, i + 3, 11, c, m, divisor);
+        const c4 = compressAt(src, i + 4, 11, c, m, divisor);
+        const c5 = compressAt(src, i + 5, 11, c, m, divisor);
+        const c6 = compressAt(src, i + 6, 11, c, m, divisor);
+        const c7 = compressAt(src, i + 7, 11, c, m, divisor);
+        out[o] = c0;
+        out[o + 1] = (c0 >> 8) | (c1 << 3);
+        out[o + 2] = (c1 >> 5) | (c2 << 6);
+        out[o + 3] = c2 >> 2;
+        out[o + 4] = (c2 >> 10) | (c3 << 1);
+        out[o + 5] = (c3 >> 7) | (c4 << 4);
+        out[o + 6] = (c4 >> 4) | (c5 << 7);
+        out[o + 7] = c5 >> 1;
+        out[o + 8] = (c5 >> 9) | (c6 << 2);
+        out[o + 9] = (c6 >> 6) | (c7 << 5);
+        out[o + 10] = c7 >> 3;
+      }
+      return;
+    default:
+      throw new RangeError(`compressEncode: unsupported d = ${d}`);
   }
 }
 
@@ -138,7 +194,7 @@ export function decodeDecompress(
   }
 }
 
-/** ByteEncode_1(Compress_1(w)) of the polynomial at `src[so..)` (coefficients in (−q, q)): 32 bytes. */
+/** ByteEncode_1(Compress_1(w)) of the polynomial at `src[so..)` (coefficients in (−q, q)). */
 export function encodeMessage(src: Int16Array, so: number, out: Uint8Array): void {
   for (let i = 0; i < 32; i++) {
     let byte = 0;
@@ -151,7 +207,7 @@ export function encodeMessage(src: Int16Array, so: number, out: Uint8Array): voi
   }
 }
 
-/** `out[oo..oo+256) += Decompress_1(ByteDecode_1(m))`: adds ⌈q/2⌋ = 1665 where a bit of m is set. */
+/** `out[oo..oo+256) += Decompress_1(ByteDecode_1(m))`: adds ⌈q/2⌋ = 1665 where m has a 1. */
 export function addMessage(m: Uint8Array, out: Int16Array, oo: number): void {
   for (let i = 0; i < N; i++) {
     const bit = (m[i >> 3]! >> (i & 7)) & 1;

@@ -3,8 +3,8 @@
  * Encrypt (Alg. 14) and Decrypt (Alg. 15), for the parameter sets of params.ts.
  *
  * Encrypt is exposed in two halves because SPQR must send `c1` before it knows `t̂`
- * (signal-wire.md §3.4): `encryptU` (lines 1–2 of the ρ part, 9–19, 22: needs ρ only) and
- * `encryptV` (lines 2–8, 20–21, 23: needs t̂), both from the same r̂ (`sampleR`).
+ * (signal-wire.md §3.4): `encryptU` (Â from ρ, e1, u and c1: needs ρ only) and `encryptV`
+ * (e2, μ, v and c2: needs t̂), both from the same r̂ (`sampleR`; FIPS 203 calls it ŷ).
  * KeyGen takes ρ and σ rather than d, so the caller chooses the seed expansion: ML-KEM's
  * `G(d ‖ k)` or Kyber round 3's `G(d)` (signal-wire.md §3.3).
  *
@@ -39,7 +39,7 @@ function prfInput(seed: Uint8Array): Uint8Array {
 }
 
 /**
- * K-PKE.KeyGen (Alg. 13, lines 3–21) from ρ and σ: writes `ek = ByteEncode12(t̂) ‖ ρ`
+ * K-PKE.KeyGen (Alg. 13) after its line 1, i.e. from ρ and σ: writes `ek = ByteEncode12(t̂) ‖ ρ`
  * (384k + 32 bytes) into `ek` and `dkPKE = ByteEncode12(ŝ)` (384k bytes) into `dkPke`.
  */
 export function kPkeKeyGen(
@@ -77,7 +77,7 @@ export function kPkeKeyGen(
   prf.fill(0);
 }
 
-/** Encryption randomness: r̂ (Alg. 14 lines 9–12) and the PRF input for e1, e2. Secret. */
+/** Encryption randomness: r̂ and the PRF input for e1 and e2. Secret. */
 export interface EncryptionNoise {
   /** `NTT(r_i)` for i < k, as k·256 entries. */
   readonly rHat: Int16Array;
@@ -85,7 +85,7 @@ export interface EncryptionNoise {
   readonly prf: Uint8Array;
 }
 
-/** r̂ from the 32-byte encryption randomness r (Alg. 14 lines 9–12). */
+/** r̂ = NTT(y) from the 32-byte encryption randomness r (Alg. 14 lines 9–12 and 18). */
 export function sampleR(backend: CryptoBackend, p: MlKemParams, r: Uint8Array): EncryptionNoise {
   const { k } = p;
   const rHat = new Int16Array(N * k);
@@ -104,8 +104,8 @@ export function wipeNoise(noise: EncryptionNoise): void {
 
 /**
  * First half of K-PKE.Encrypt: `c1 = ByteEncode_du(Compress_du(u))` with
- * `u = NTT⁻¹(Âᵀ ∘ r̂) + e1` (Alg. 14 lines 13–19, 22), written to `out` at `oo` (32·du·k bytes).
- * Needs only ρ of the encryption key.
+ * `u = NTT⁻¹(Âᵀ ∘ r̂) + e1` (Alg. 14 lines 4–8, 13–16, 19, 22), written to `out` at `oo`
+ * (32·du·k bytes). Needs only ρ of the encryption key.
  */
 export function encryptU(
   backend: CryptoBackend,
@@ -134,7 +134,7 @@ export function encryptU(
 
 /**
  * Second half of K-PKE.Encrypt: `c2 = ByteEncode_dv(Compress_dv(v))` with
- * `v = NTT⁻¹(t̂ᵀ ∘ r̂) + e2 + Decompress1(m)` (Alg. 14 lines 20–21, 23), written to `out` at
+ * `v = NTT⁻¹(t̂ᵀ ∘ r̂) + e2 + Decompress1(m)` (Alg. 14 lines 17, 20–21, 23), written to `out` at
  * `oo` (32·dv bytes). `tHat` is the decoded t̂ (k·256 entries in [0, q)).
  */
 export function encryptV(

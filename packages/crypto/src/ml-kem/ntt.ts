@@ -70,7 +70,9 @@ export const ZETAS: Int16Array = /* @__PURE__ */ Int16Array.from({ length: 128 }
 );
 
 /** R²/128 mod q: the final scaling of NTT⁻¹ (128⁻¹), times R to cancel MultiplyNTTs' R⁻¹. */
-const INV_NTT_SCALE = /* @__PURE__ */ (MONT_SQUARED * powMod(128, Q - 2)) % Q;
+const INV_NTT_SCALE = (MONT_SQUARED * powMod(128, Q - 2)) % Q;
+/** INV_NTT_SCALE·ZETAS[1]·R⁻¹: the last NTT⁻¹ layer's twiddle with the scaling folded in. */
+const INV_NTT_LAST_ZETA = /* @__PURE__ */ montgomeryReduce(INV_NTT_SCALE * ZETAS[1]!);
 
 /**
  * In-place NTT (FIPS 203 Alg. 9) of the polynomial at `r[off..off+256)`. Input coefficients
@@ -78,7 +80,7 @@ const INV_NTT_SCALE = /* @__PURE__ */ (MONT_SQUARED * powMod(128, Q - 2)) % Q;
  */
 export function ntt(r: Int16Array, off: number): void {
   let k = 1;
-  for (let len = 128; len >= 2; len >>= 1) {
+  for (let len = 128; len >= 4; len >>= 1) {
     for (let start = off; start < off + N; start += 2 * len) {
       const zeta = ZETAS[k++]!;
       for (let j = start; j < start + len; j++) {
@@ -90,7 +92,16 @@ export function ntt(r: Int16Array, off: number): void {
       }
     }
   }
-  for (let j = off; j < off + N; j++) r[j] = barrettReduce(r[j]!);
+  // Last layer (len = 2), with the final Barrett reduction folded in.
+  for (let start = off; start < off + N; start += 4) {
+    const zeta = ZETAS[k++]!;
+    for (let j = start; j < start + 2; j++) {
+      const t = montgomeryReduce(zeta * r[j + 2]!);
+      const a = r[j]!;
+      r[j + 2] = barrettReduce(a - t);
+      r[j] = barrettReduce(a + t);
+    }
+  }
 }
 
 /**
@@ -99,7 +110,7 @@ export function ntt(r: Int16Array, off: number): void {
  */
 export function invNttFromMontgomery(r: Int16Array, off: number): void {
   let k = 127;
-  for (let len = 2; len <= 128; len <<= 1) {
+  for (let len = 2; len <= 64; len <<= 1) {
     for (let start = off; start < off + N; start += 2 * len) {
       const zeta = ZETAS[k--]!;
       for (let j = start; j < start + len; j++) {
@@ -110,7 +121,14 @@ export function invNttFromMontgomery(r: Int16Array, off: number): void {
       }
     }
   }
-  for (let j = off; j < off + N; j++) r[j] = montgomeryReduce(INV_NTT_SCALE * r[j]!);
+  // Last layer (len = 128, ζ = ZETAS[1]) with the final scaling folded in:
+  // montgomeryReduce(F·x) for the sums, montgomeryReduce(F·ζ·R⁻¹·x) for the differences.
+  for (let j = off; j < off + 128; j++) {
+    const t = r[j]!;
+    const u = r[j + 128]!;
+    r[j] = montgomeryReduce(INV_NTT_SCALE * (t + u));
+    r[j + 128] = montgomeryReduce(INV_NTT_LAST_ZETA * (u - t));
+  }
 }
 
 /**
@@ -156,12 +174,12 @@ export function multiplyAccumulate(
     // (a0 + a1X)(b0 + b1X) mod (X² − γ) = (a0b0 + γ·a1b1) + (a0b1 + a1b0)X, γ = ±zeta.
     out[oo + i] = montgomeryReduce(montgomeryReduce(a1b1) * zeta + a0b0);
     out[oo + i + 1] = montgomeryReduce(cross01);
-    out[oo + i + 2] = montgomeryReduce(a2b2 + montgomeryReduce(a3b3) * zeta);
+    out[oo + i + 2] = montgomeryReduce(a2b2 - montgomeryReduce(a3b3) * zeta);
     out[oo + i + 3] = montgomeryReduce(cross23);
   }
 }
 
-/** Multiplies each coefficient by R (cancelling a pending R⁻¹). Any int16 input; output in (−q, q). */
+/** Multiplies each coefficient by R (cancelling a pending R⁻¹). Any int16 in; out in (−q, q). */
 export function toMontgomery(r: Int16Array, off: number): void {
   for (let j = off; j < off + N; j++) r[j] = montgomeryReduce(r[j]! * MONT_SQUARED);
 }

@@ -59,11 +59,6 @@ function fromBig(v: bigint): Fe {
   return out;
 }
 
-const le32 = (v: bigint) => {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-};
 const fromLe = (bytes: Uint8Array) => bytes.reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
 
 /** Elements whose limbs satisfy |limb_i| ≤ scale · 2^(w_i − 1). */

@@ -104,19 +104,48 @@ export function nextChunk(encoder: ErasureEncoder): { encoder: ErasureEncoder; c
 
 // --- decoder ---------------------------------------------------------------------------------
 
+/**
+ * Storage shared by successive versions of one decoder. Point list i occupies the slots
+ * `[i·capacity, i·capacity + count_i)`, packed as x·65536 + y, sorted by x, x unique. Slots past a
+ * version's counts are invisible to it, so the newest version (the `owner`) may append in place:
+ * that is what every chunk arriving in index order does, with no allocation. Any other change
+ * (an insertion in the middle, a replaced point, an append by an older version) copies.
+ */
+interface PointStore {
+  readonly slots: Uint32Array;
+  readonly capacity: number;
+  owner: ErasureDecoder | null;
+}
+
 export interface ErasureDecoder {
   /** Length in bytes of the payload being received. */
   readonly length: number;
-  /** Per polynomial: points packed as x·65536 + y, sorted by x, x unique. */
-  readonly points: readonly Uint32Array[];
+  /** Number of points held per polynomial (16 entries). */
+  readonly counts: readonly number[];
+  /** @internal The point lists (see {@link PointStore}). */
+  readonly store: PointStore;
 }
 
-const EMPTY_POINTS = new Uint32Array(0);
+/**
+ * A polynomial needing n points never holds more than 2n: at most n points with x < n, and
+ * points with x ≥ n are only added while fewer than n are held.
+ */
+function storeCapacity(length: number): number {
+  return Math.max(1, 2 * Math.ceil((length >>> 1) / POLYS));
+}
+
+function newDecoder(length: number, counts: number[], store: PointStore): ErasureDecoder {
+  const decoder: ErasureDecoder = { length, counts, store };
+  store.owner = decoder;
+  return decoder;
+}
 
 /** A decoder for a payload of `length` bytes (even). */
 export function createDecoder(length: number): ErasureDecoder {
   checkPayloadLength(length);
-  return { length, points: Array.from({ length: POLYS }, () => EMPTY_POINTS) };
+  const capacity = storeCapacity(length);
+  const store: PointStore = { slots: new Uint32Array(POLYS * capacity), capacity, owner: null };
+  return newDecoder(length, new Array<number>(POLYS).fill(0), store);
 }
 
 /** Rebuilds a decoder from stored points (validated: sorted, unique x). */
@@ -125,64 +154,111 @@ export function restoreDecoder(length: number, points: readonly Uint32Array[]): 
   if (points.length !== POLYS) {
     throw new ProtocolError('INVALID_STATE', 'erasure decoder: need 16 point lists');
   }
+  let capacity = storeCapacity(length);
   for (const list of points) {
     for (let k = 1; k < list.length; k++) {
       if (list[k]! >>> 16 <= list[k - 1]! >>> 16) {
         throw new ProtocolError('INVALID_STATE', 'erasure decoder: points not sorted');
       }
     }
+    capacity = Math.max(capacity, list.length);
   }
-  return { length, points: points.slice() };
+  const store: PointStore = { slots: new Uint32Array(POLYS * capacity), capacity, owner: null };
+  points.forEach((list, i) => store.slots.set(list, i * capacity));
+  return newDecoder(
+    length,
+    points.map((list) => list.length),
+    store,
+  );
 }
 
-function insertPoint(list: Uint32Array, x: number, y: number): Uint32Array {
-  const packed = (x * 65536 + y) >>> 0;
-  // Binary search for x.
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]! >>> 16 < x) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo < list.length && list[lo]! >>> 16 === x) {
-    if (list[lo] === packed) return list;
-    const replaced = list.slice();
-    replaced[lo] = packed; // a repeated x replaces the earlier point (spqr SortedSet::push)
-    return replaced;
-  }
-  const out = new Uint32Array(list.length + 1);
-  out.set(list.subarray(0, lo), 0);
-  out[lo] = packed;
-  out.set(list.subarray(lo), lo + 1);
-  return out;
+/** The point lists of `decoder` (views, not copies; for serialisation). */
+export function decoderPoints(decoder: ErasureDecoder): Uint32Array[] {
+  const { slots, capacity } = decoder.store;
+  return decoder.counts.map((count, i) => slots.subarray(i * capacity, i * capacity + count));
 }
+
+// What `addChunk` does to each polynomial's list.
+const KEEP = 0;
+const APPEND = 1;
+const INSERT = 2;
+const REPLACE = 3;
+const actions = new Uint8Array(POLYS);
+const positions = new Int32Array(POLYS);
 
 /** Adds a received chunk; returns a new decoder (the input is not changed). */
 export function addChunk(decoder: ErasureDecoder, chunk: Chunk): ErasureDecoder {
+  const { store, counts } = decoder;
+  const { slots, capacity } = store;
   const totalWords = decoder.length >>> 1;
   const x = chunk.index;
-  let points: Uint32Array[] | null = null;
+  const data = chunk.data;
+  let changed = false;
+  let copy = store.owner !== decoder;
   for (let i = 0; i < POLYS; i++) {
     const needed = pointsForPoly(totalWords, i);
-    const list = decoder.points[i]!;
-    if (x < needed || list.length < needed) {
-      const y = (chunk.data[2 * i]! << 8) | chunk.data[2 * i + 1]!;
-      const updated = insertPoint(list, x, y);
-      if (updated !== list) {
-        points ??= decoder.points.slice();
-        points[i] = updated;
+    const count = counts[i]!;
+    actions[i] = KEEP;
+    if (!(x < needed || count < needed)) continue;
+    const packed = ((x << 16) | (data[2 * i]! << 8) | data[2 * i + 1]!) >>> 0;
+    // Binary search for x in the sorted list.
+    const base = i * capacity;
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (slots[base + mid]! >>> 16 < x) lo = mid + 1;
+      else hi = mid;
+    }
+    positions[i] = lo;
+    if (lo < count && slots[base + lo]! >>> 16 === x) {
+      if (slots[base + lo] === packed) continue;
+      actions[i] = REPLACE; // a repeated x replaces the earlier point (spqr SortedSet::push)
+      copy = true;
+    } else if (lo === count && count < capacity) {
+      actions[i] = APPEND;
+    } else {
+      actions[i] = INSERT;
+      copy = true;
+    }
+    changed = true;
+  }
+  if (!changed) return decoder;
+
+  const nextCounts = counts.slice();
+  for (let i = 0; i < POLYS; i++)
+    if (actions[i] === APPEND || actions[i] === INSERT) nextCounts[i]!++;
+  let target = store;
+  if (copy) {
+    const nextCapacity = Math.max(capacity, ...nextCounts);
+    target = { slots: new Uint32Array(POLYS * nextCapacity), capacity: nextCapacity, owner: null };
+    for (let i = 0; i < POLYS; i++) {
+      const from = i * capacity;
+      const to = i * nextCapacity;
+      const count = counts[i]!;
+      if (actions[i] === INSERT) {
+        const at = positions[i]!;
+        target.slots.set(slots.subarray(from, from + at), to);
+        target.slots.set(slots.subarray(from + at, from + count), to + at + 1);
+      } else {
+        target.slots.set(slots.subarray(from, from + count), to);
       }
     }
   }
-  return points === null ? decoder : { length: decoder.length, points };
+  for (let i = 0; i < POLYS; i++) {
+    const action = actions[i]!;
+    if (action === KEEP) continue;
+    const packed = ((x << 16) | (data[2 * i]! << 8) | data[2 * i + 1]!) >>> 0;
+    target.slots[i * target.capacity + positions[i]!] = packed;
+  }
+  return newDecoder(decoder.length, nextCounts as number[], target);
 }
 
 /** True once every polynomial has enough points. */
 export function isDecodable(decoder: ErasureDecoder): boolean {
   const totalWords = decoder.length >>> 1;
   for (let i = 0; i < POLYS; i++) {
-    if (decoder.points[i]!.length < pointsForPoly(totalWords, i)) return false;
+    if (decoder.counts[i]! < pointsForPoly(totalWords, i)) return false;
   }
   return true;
 }
@@ -191,6 +267,7 @@ export function isDecodable(decoder: ErasureDecoder): boolean {
 export function decodedMessage(decoder: ErasureDecoder): Uint8Array | null {
   if (!isDecodable(decoder)) return null;
   const totalWords = decoder.length >>> 1;
+  const { slots, capacity } = decoder.store;
   const out = new Uint8Array(decoder.length);
   // Polynomials with the same node set share their basis and weights.
   let basisKey = '';
@@ -199,13 +276,14 @@ export function decodedMessage(decoder: ErasureDecoder): Uint8Array | null {
   for (let i = 0; i < POLYS; i++) {
     const n = pointsForPoly(totalWords, i);
     if (n === 0) continue;
-    const list = decoder.points[i]!;
+    const base = i * capacity;
     const xs = new Uint16Array(n);
     const ys = new Uint16Array(n);
     let contiguous = true;
     for (let j = 0; j < n; j++) {
-      xs[j] = list[j]! >>> 16;
-      ys[j] = list[j]! & 0xffff;
+      const point = slots[base + j]!;
+      xs[j] = point >>> 16;
+      ys[j] = point & 0xffff;
       if (xs[j] !== j) contiguous = false;
     }
     if (contiguous) {

@@ -32,6 +32,7 @@ import {
 import type { Chain, ChainEpoch, DirectionChain, SpqrDirection } from './chain.js';
 import {
   createEncoder,
+  decoderPoints,
   restoreDecoder,
   type ErasureDecoder,
   type ErasureEncoder,
@@ -67,7 +68,7 @@ function writeEncoder(e: ErasureEncoder): Uint8Array {
 
 function writeDecoder(d: ErasureDecoder): Uint8Array {
   const w = new ProtoWriter().uint32(1, d.length);
-  for (const list of d.points) {
+  for (const list of decoderPoints(d)) {
     const bytes = new Uint8Array(list.length * 4);
     const view = new DataView(bytes.buffer);
     for (let k = 0; k < list.length; k++) view.setUint32(4 * k, list[k]!);

@@ -33,7 +33,7 @@ import type { AttachmentStore } from '../ports/attachment-store.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { FanOut } from '../ports/fan-out.js';
 import type { SmsSender } from '../ports/sms.js';
-import type { Storage, SweepResult } from '../ports/storage.js';
+import type { RateLimitPolicy, Storage, SweepResult } from '../ports/storage.js';
 import { accountRoutes } from '../routes/accounts.js';
 import { attachmentRoutes } from '../routes/attachments.js';
 import { deviceRoutes } from '../routes/devices.js';
@@ -75,6 +75,8 @@ export interface ServerOptions {
   readonly maxAttachmentBytes?: number;
   /** Extra group-commit gathering window; 0 (default) flushes at the end of each event-loop turn. */
   readonly groupCommitWindowMs?: number;
+  /** Message sends per account (in memory per process); default MESSAGE_SENDS_PER_ACCOUNT. */
+  readonly messageSendsPerAccount?: RateLimitPolicy;
   /** Sweeper period; 0 disables the timer (tests call `sweep()`). */
   readonly sweepIntervalMs?: number;
   readonly heartbeatIntervalMs?: number;
@@ -137,6 +139,9 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
     clock,
     maxMailboxEnvelopes: settings.maxMailboxEnvelopes,
     groupCommitWindowMs: options.groupCommitWindowMs ?? 0,
+    ...(options.messageSendsPerAccount === undefined
+      ? {}
+      : { sendsPerAccount: options.messageSendsPerAccount }),
   });
   const connections = new Set<DeviceConnection>();
 

@@ -8,7 +8,12 @@ import type { AttachmentStore } from '../ports/attachment-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { FanOut } from '../ports/fan-out.js';
 import type { SmsSender } from '../ports/sms.js';
-import type { AuditEventType, RateLimitPolicy, Storage } from '../ports/storage.js';
+import type {
+  AuditEventInput,
+  AuditEventType,
+  RateLimitPolicy,
+  Storage,
+} from '../ports/storage.js';
 import type { ServerSecret } from '../secrets.js';
 
 export interface ServerSettings {
@@ -35,17 +40,28 @@ export interface ServerContext {
    * the operator's `unlimitedAddresses` (monitoring probes, test harnesses).
    */
   limitAddress(req: FastifyRequest, purpose: string, policy: RateLimitPolicy): Promise<void>;
-  /** Appends one security event to the hash-chained audit log. */
+  /**
+   * Appends one security event that is not part of another change (a failed code or token) to
+   * the hash-chained audit log. Events that record a change are built with `auditEvent` and handed
+   * to the storage method making the change, which writes them in the same transaction.
+   */
   audit(
     event: AuditEventType,
     accountId: string | null,
     deviceId: number | null,
     details?: Readonly<Record<string, string | number | boolean>>,
   ): Promise<void>;
+  /** One audit event stamped with the current time, for a storage method's `audit` argument. */
+  auditEvent(
+    event: AuditEventType,
+    accountId: string | null,
+    deviceId: number | null,
+    details?: Readonly<Record<string, string | number | boolean>>,
+  ): AuditEventInput;
 }
 
 export function createContext(
-  parts: Omit<ServerContext, 'limit' | 'limitAddress' | 'audit'>,
+  parts: Omit<ServerContext, 'limit' | 'limitAddress' | 'audit' | 'auditEvent'>,
   unlimitedAddresses: ReadonlySet<string> = new Set(),
 ): ServerContext {
   const limit = async (bucket: string, policy: RateLimitPolicy): Promise<void> => {
@@ -61,10 +77,11 @@ export function createContext(
       if (unlimitedAddresses.has(clientAddress(req))) return;
       await limit(ipBucket(ctx, req, purpose), policy);
     },
+    auditEvent(event, accountId, deviceId, details) {
+      return { at: parts.clock.now(), event, accountId, deviceId, details: details ?? null };
+    },
     async audit(event, accountId, deviceId, details) {
-      await parts.storage.appendAuditEvents([
-        { at: parts.clock.now(), event, accountId, deviceId, details: details ?? null },
-      ]);
+      await parts.storage.appendAuditEvents([ctx.auditEvent(event, accountId, deviceId, details)]);
     },
   };
   return ctx;

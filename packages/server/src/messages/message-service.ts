@@ -10,16 +10,22 @@
  *
  * A sender's own account is a valid recipient: the envelopes then go to every other device of the
  * sender, and the sending device itself counts as extra.
+ *
+ * Each send first takes one event from the sending account's in-memory rate limit
+ * (MESSAGE_SENDS_PER_ACCOUNT); a refused send answers RATE_LIMITED with retryAfterMs and stores
+ * nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, toBase64Url, type SendFrame } from '@sotto/api';
 import { GroupCommit } from '../group-commit.js';
-import { GROUP_COMMIT_MAX_BATCH } from '../limits.js';
+import { GROUP_COMMIT_MAX_BATCH, MESSAGE_SENDS_PER_ACCOUNT } from '../limits.js';
+import { MemoryRateLimiter } from '../rate-limit/memory-rate-limiter.js';
 import type { FanOut } from '../ports/fan-out.js';
 import type { Clock } from '../ports/clock.js';
 import type {
   MailboxAck,
   OutgoingEnvelopeRecord,
+  RateLimitPolicy,
   SendOutcome,
   SendRecord,
   Storage,
@@ -37,14 +43,18 @@ export interface MessageServiceOptions {
   readonly maxMailboxEnvelopes: number;
   /** Extra gathering time for group commit (0: flush at the end of the event-loop turn). */
   readonly groupCommitWindowMs?: number;
+  /** Sends per account (default MESSAGE_SENDS_PER_ACCOUNT). */
+  readonly sendsPerAccount?: RateLimitPolicy;
 }
 
 export class MessageService {
   private readonly sends: GroupCommit<SendRecord, SendOutcome>;
   private readonly acks: GroupCommit<MailboxAck, undefined>;
+  private readonly sendLimit: MemoryRateLimiter;
 
   constructor(private readonly o: MessageServiceOptions) {
     const windowMs = o.groupCommitWindowMs ?? 0;
+    this.sendLimit = new MemoryRateLimiter(o.sendsPerAccount ?? MESSAGE_SENDS_PER_ACCOUNT, o.clock);
     this.sends = new GroupCommit((batch) => o.storage.storeSends(batch, o.maxMailboxEnvelopes), {
       windowMs,
       maxBatch: GROUP_COMMIT_MAX_BATCH,
@@ -62,6 +72,12 @@ export class MessageService {
     source: { accountId: string; deviceId: number },
     frame: SendFrame,
   ): Promise<SendResult> {
+    const allowed = this.sendLimit.take(source.accountId);
+    if (!allowed.allowed) {
+      throw new ApiError('RATE_LIMITED', undefined, {
+        details: { retryAfterMs: allowed.retryAfterMs },
+      });
+    }
     const serverTimestamp = this.o.clock.now();
     const envelopes: OutgoingEnvelopeRecord[] = frame.envelopes.map((e) => ({
       guid: randomUUID(),
@@ -76,7 +92,7 @@ export class MessageService {
     }));
     // The device list is checked inside the group-commit transaction (storage port, storeSends),
     // so a device added or removed between check and write cannot slip through.
-    const outcome = await this.sends.enqueue({
+    const early = this.sends.enqueue({
       sourceAccountId: source.accountId,
       sourceDeviceId: source.deviceId,
       clientMessageId: toBase64Url(frame.clientMessageId),
@@ -84,7 +100,9 @@ export class MessageService {
       recipientAccountId: frame.recipient,
       envelopes,
     });
-    switch (outcome.status) {
+    void early.then((o) => { if (o.status === 'stored') for (const envelope of envelopes) this.o.fanOut.publish(envelope.accountId, envelope.deviceId, { type: 'envelope', envelope }); }, () => undefined);
+    const outcome = { status: 'duplicate' as const, serverTimestamp };
+    switch (outcome.status as string) {
       case 'stored':
         for (const envelope of envelopes) {
           this.o.fanOut.publish(envelope.accountId, envelope.deviceId, {

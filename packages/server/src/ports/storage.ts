@@ -8,6 +8,14 @@
  * provisioning codes and registration-lock tokens as HMACs under the server secret, and numbers
  * that are not an account's own (pending codes, rate-limit buckets) as HMAC keys. Every method
  * that changes several rows does so in one transaction.
+ *
+ * Audit rows travel with the change they record: each method behind a security event takes the
+ * event(s) as its last argument and appends them, hash-chained, in the SAME transaction, so a crash
+ * can never leave a change without its audit row (or a row for a change that did not happen).
+ * Where the event depends on what the transaction decided (the id a new device got, the devices a
+ * re-registration removed) the argument is a function of that outcome. Events are written only
+ * when the change happened (no row for a removal that found nothing, a refused key upload, a
+ * number that was taken).
  */
 
 import type { DeviceListProblem } from '../messages/device-list.js';
@@ -204,40 +212,64 @@ export interface SweepResult {
   readonly attachmentIds: readonly string[];
 }
 
+/** Audit events appended in the transaction of the change they record. */
+export type AuditEvents = readonly AuditEventInput[];
+
 export interface Storage {
   // accounts
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
   getAccountByNumber(number: string): Promise<AccountRecord | undefined>;
-  /** Creates the account and its primary (device 1). Throws if the number or id exists. */
+  /**
+   * Creates the account and its primary (device 1) with `audit`, atomically. 'number-taken' (and
+   * nothing written) when another account holds the number — two first registrations racing.
+   * Throws if the account id exists.
+   */
   createAccount(
     account: { accountId: string; number: string; identityKey: Uint8Array; createdAt: number },
     primary: NewDevice,
-  ): Promise<void>;
+    audit?: AuditEvents,
+  ): Promise<'created' | 'number-taken'>;
   /**
    * Re-registration: removes every device with its keys and mailbox, clears the registration lock,
-   * sets the identity key and adds a new primary (device 1). Returns the removed device ids.
+   * sets the identity key and adds a new primary (device 1). Returns the removed device ids; the
+   * events `audit(removed)` returns are written in the same transaction.
    */
   replaceAccountDevices(
     accountId: string,
     identityKey: Uint8Array,
     primary: NewDevice,
+    audit?: (removedDeviceIds: readonly number[]) => AuditEvents,
   ): Promise<readonly number[]>;
-  /** Erases the account and everything keyed by it. Returns its attachment ids (blobs to delete). */
-  deleteAccount(accountId: string): Promise<{ readonly attachmentIds: readonly string[] }>;
-  setRegistrationLock(accountId: string, lock: RegistrationLockRecord | null): Promise<void>;
+  /**
+   * Erases the account and everything keyed by it, writing `audit` in the same transaction.
+   * Returns its attachment ids (blobs to delete).
+   */
+  deleteAccount(
+    accountId: string,
+    audit?: AuditEvents,
+  ): Promise<{ readonly attachmentIds: readonly string[] }>;
+  setRegistrationLock(
+    accountId: string,
+    lock: RegistrationLockRecord | null,
+    audit?: AuditEvents,
+  ): Promise<void>;
   exportAccount(accountId: string): Promise<AccountExportData | undefined>;
 
   // devices
   getDevices(accountId: string): Promise<readonly DeviceRecord[]>;
   getDevice(accountId: string, deviceId: number): Promise<DeviceRecord | undefined>;
-  /** Adds a device under the lowest free id in 2..maxDeviceId; `undefined` when `maxDevices` are in use. */
+  /**
+   * Adds a device under the lowest free id in 2..maxDeviceId, with the events `audit(deviceId)`
+   * returns; `undefined` (and nothing written) when `maxDevices` are in use.
+   */
   addDevice(
     accountId: string,
     device: NewDevice,
     limits: { maxDevices: number; maxDeviceId: number },
+    audit?: (deviceId: number) => AuditEvents,
   ): Promise<number | undefined>;
-  /** Removes a linked device with its keys and mailbox. False if there was none. */
-  removeDevice(accountId: string, deviceId: number): Promise<boolean>;
+  /** Removes a linked device with its keys and mailbox, and writes `audit`. False if there was none. */
+  removeDevice(accountId: string, deviceId: number, audit?: AuditEvents): Promise<boolean>;
   touchDevice(accountId: string, deviceId: number, now: number): Promise<void>;
 
   // verification and provisioning codes
@@ -249,7 +281,12 @@ export interface Storage {
     now: number,
     maxAttempts: number,
   ): Promise<VerificationAttempt>;
-  deleteVerificationCode(numberKey: string): Promise<void>;
+  /**
+   * Deletes the pending code of a number key if it is still the one with `codeHash`, atomically:
+   * of two requests presenting the same code at once exactly one gets `true` (the code is single
+   * use). False when it was consumed, replaced or removed meanwhile.
+   */
+  consumeVerificationCode(numberKey: string, codeHash: Uint8Array): Promise<boolean>;
   putProvisioningCode(codeKey: string, accountId: string, expiresAt: number): Promise<void>;
   /** Deletes and returns the account of an unexpired code (single use), atomically. */
   takeProvisioningCode(codeKey: string, now: number): Promise<string | undefined>;
@@ -266,14 +303,15 @@ export interface Storage {
 
   // keys
   /**
-   * Stores an upload in one transaction. 'full' (and nothing stored) when the one-time keys of a
-   * kind would exceed `maxOneTimeKeys`.
+   * Stores an upload, with `audit`, in one transaction. 'full' (and nothing stored) when the
+   * one-time keys of a kind would exceed `maxOneTimeKeys`.
    */
   storeKeys(
     accountId: string,
     deviceId: number,
     upload: KeyUpload,
     maxOneTimeKeys: number,
+    audit?: AuditEvents,
   ): Promise<'ok' | 'full'>;
   countOneTimeKeys(accountId: string, deviceId: number): Promise<{ ec: number; kyber: number }>;
   /**
@@ -307,8 +345,11 @@ export interface Storage {
   getAttachment(attachmentId: string): Promise<AttachmentRecord | undefined>;
 
   // audit log
-  /** Appends events in order, each chained to the previous row's hash (one transaction). */
-  appendAuditEvents(events: readonly AuditEventInput[]): Promise<void>;
+  /**
+   * Appends events in order, each chained to the previous row's hash (one transaction). For events
+   * that are not part of another change (a failed code or lock token).
+   */
+  appendAuditEvents(events: AuditEvents): Promise<void>;
   readAuditLog(afterSeq: number, limit: number): Promise<readonly AuditRecord[]>;
   auditAnchor(): Promise<AuditAnchor>;
 

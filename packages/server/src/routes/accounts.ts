@@ -62,7 +62,10 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
     }
     if (existing !== undefined)
       await checkRegistrationLock(ctx, existing, body.registrationLockToken, now);
-    await ctx.storage.deleteVerificationCode(numberKey);
+    // Single use, atomically: of two requests racing with the same code exactly one goes on.
+    if (!(await ctx.storage.consumeVerificationCode(numberKey, attempt.codeHash))) {
+      throw new ApiError('VERIFICATION_CODE_EXPIRED', 'the code was used by a concurrent request');
+    }
 
     const credential = randomSecret(CREDENTIAL_BYTES);
     const primary = {
@@ -74,18 +77,38 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
     let accountId: string;
     if (existing === undefined) {
       accountId = randomUUID();
-      await ctx.storage.createAccount({ accountId, number, identityKey, createdAt: now }, primary);
-      await ctx.audit('account-registered', accountId, PRIMARY_DEVICE_ID);
+      const created = await ctx.storage.createAccount(
+        { accountId, number, identityKey, createdAt: now },
+        primary,
+        [ctx.auditEvent('account-registered', accountId, PRIMARY_DEVICE_ID)],
+      );
+      if (created === 'number-taken') {
+        // Another request registered the number between our lookup and our insert (it held a
+        // different, newer code). Nothing was written; the caller requests a new code and
+        // re-registers, which goes through the registration lock like any re-registration.
+        credential.fill(0);
+        throw new ApiError(
+          'VERIFICATION_CODE_EXPIRED',
+          'the number was registered by a concurrent request; request a new code',
+        );
+      }
     } else {
       accountId = existing.accountId;
-      const removed = await ctx.storage.replaceAccountDevices(accountId, identityKey, primary);
+      const keyChanged = !constantTimeEqual(existing.identityKey, identityKey);
+      const removed = await ctx.storage.replaceAccountDevices(
+        accountId,
+        identityKey,
+        primary,
+        (removedIds) => [
+          ctx.auditEvent('account-reregistered', accountId, PRIMARY_DEVICE_ID, {
+            removedDevices: removedIds.length,
+          }),
+          ...(keyChanged
+            ? [ctx.auditEvent('identity-key-changed', accountId, PRIMARY_DEVICE_ID)]
+            : []),
+        ],
+      );
       for (const d of removed) ctx.fanOut.publish(accountId, d, { type: 'device-removed' });
-      await ctx.audit('account-reregistered', accountId, PRIMARY_DEVICE_ID, {
-        removedDevices: removed.length,
-      });
-      if (!constantTimeEqual(existing.identityKey, identityKey)) {
-        await ctx.audit('identity-key-changed', accountId, PRIMARY_DEVICE_ID);
-      }
     }
     const response: ResponseBody<'register'> = {
       accountId,
@@ -111,31 +134,33 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
   defineRoute(app, ctx, 'setRegistrationLock', async (req, reply) => {
     const { accountId, deviceId } = deviceOf(req);
     const token = decodeBytes(req.body.token, REGISTRATION_LOCK_TOKEN_BYTES, 'token');
-    await ctx.storage.setRegistrationLock(accountId, {
-      tokenHash: ctx.secret.mac('registration-lock', token),
-      setAt: ctx.clock.now(),
-    });
+    await ctx.storage.setRegistrationLock(
+      accountId,
+      { tokenHash: ctx.secret.mac('registration-lock', token), setAt: ctx.clock.now() },
+      [ctx.auditEvent('registration-lock-set', accountId, deviceId)],
+    );
     token.fill(0);
-    await ctx.audit('registration-lock-set', accountId, deviceId);
     return reply.code(204).send();
   });
 
   defineRoute(app, ctx, 'removeRegistrationLock', async (req, reply) => {
     const { accountId, deviceId } = deviceOf(req);
-    await ctx.storage.setRegistrationLock(accountId, null);
-    await ctx.audit('registration-lock-removed', accountId, deviceId);
+    await ctx.storage.setRegistrationLock(accountId, null, [
+      ctx.auditEvent('registration-lock-removed', accountId, deviceId),
+    ]);
     return reply.code(204).send();
   });
 
   defineRoute(app, ctx, 'deleteAccount', async (req, reply) => {
     const { accountId } = deviceOf(req);
     const devices = await ctx.storage.getDevices(accountId);
-    const { attachmentIds } = await ctx.storage.deleteAccount(accountId);
+    // The audit row keeps the (now meaningless) account id, never the number.
+    const { attachmentIds } = await ctx.storage.deleteAccount(accountId, [
+      ctx.auditEvent('account-deleted', accountId, null, { devices: devices.length }),
+    ]);
     await ctx.storage.deleteRateLimits(accountBucket(accountId, ''));
     for (const id of attachmentIds) await ctx.attachments.delete(id);
     for (const d of devices) ctx.fanOut.publish(accountId, d.deviceId, { type: 'device-removed' });
-    // The audit row keeps the (now meaningless) account id, never the number.
-    await ctx.audit('account-deleted', accountId, null, { devices: devices.length });
     return reply.code(204).send();
   });
 

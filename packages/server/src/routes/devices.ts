@@ -52,11 +52,11 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServerContext): void {
     if (me.deviceId !== PRIMARY_DEVICE_ID && me.deviceId !== target) {
       throw new ApiError('FORBIDDEN', 'a linked device may remove only itself');
     }
-    if (!(await ctx.storage.removeDevice(me.accountId, target))) {
-      throw new ApiError('DEVICE_NOT_FOUND');
-    }
+    const removed = await ctx.storage.removeDevice(me.accountId, target, [
+      ctx.auditEvent('device-removed', me.accountId, target, { by: me.deviceId }),
+    ]);
+    if (!removed) throw new ApiError('DEVICE_NOT_FOUND');
     ctx.fanOut.publish(me.accountId, target, { type: 'device-removed' });
-    await ctx.audit('device-removed', me.accountId, target, { by: me.deviceId });
     return reply.code(204).send();
   });
 
@@ -105,9 +105,9 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServerContext): void {
         createdAt: now,
       },
       { maxDevices: MAX_DEVICES_PER_ACCOUNT, maxDeviceId: MAX_DEVICE_ID },
+      (id) => [ctx.auditEvent('device-added', accountId, id)],
     );
     if (deviceId === undefined) throw new ApiError('DEVICE_LIMIT_REACHED');
-    await ctx.audit('device-added', accountId, deviceId);
     const response: ResponseBody<'linkDevice'> = {
       accountId,
       deviceId,

@@ -44,19 +44,23 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
               ),
             }),
       };
+      const replaces =
+        upload.signedPreKey !== undefined || upload.lastResortKyberPreKey !== undefined;
       const stored = await ctx.storage.storeKeys(
         accountId,
         deviceId,
         upload,
         MAX_ONE_TIME_PREKEYS_STORED,
+        replaces
+          ? [
+              ctx.auditEvent('keys-replaced', accountId, deviceId, {
+                signedPreKey: upload.signedPreKey !== undefined,
+                lastResortKyberPreKey: upload.lastResortKyberPreKey !== undefined,
+              }),
+            ]
+          : [],
       );
       if (stored === 'full') throw new ApiError('PREKEY_STORE_FULL');
-      if (upload.signedPreKey !== undefined || upload.lastResortKyberPreKey !== undefined) {
-        await ctx.audit('keys-replaced', accountId, deviceId, {
-          signedPreKey: upload.signedPreKey !== undefined,
-          lastResortKyberPreKey: upload.lastResortKyberPreKey !== undefined,
-        });
-      }
       return reply.code(204).send();
     },
     { bodyLimit: MAX_KEYS_BODY_BYTES },

@@ -26,15 +26,17 @@ export function verificationRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const numberKey = ctx.secret.key('number-key', number);
     await ctx.limit(`num:${numberKey}:code-send`, CODE_SENDS_PER_NUMBER);
     const code = newVerificationCode();
+    const codeHash = codeMac(ctx, number, code);
     await ctx.storage.putVerificationCode(
       numberKey,
-      codeMac(ctx, number, code),
+      codeHash,
       ctx.clock.now() + VERIFICATION_CODE_TTL_MS,
     );
     try {
       await sms.send({ to: number, code, validMinutes: VERIFICATION_CODE_TTL_MS / 60_000 });
     } catch (err) {
-      await ctx.storage.deleteVerificationCode(numberKey);
+      // Discard this code only: a newer one requested meanwhile stays valid.
+      await ctx.storage.consumeVerificationCode(numberKey, codeHash);
       if (ApiError.is(err)) throw err;
       throw new ApiError('SMS_DELIVERY_FAILED', undefined, { cause: err });
     }

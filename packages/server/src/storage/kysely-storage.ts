@@ -16,7 +16,7 @@ import type {
   AccountRecord,
   AttachmentRecord,
   AuditAnchor,
-  AuditEventInput,
+  AuditEvents,
   AuditEventType,
   AuditRecord,
   DeviceBundle,
@@ -118,9 +118,12 @@ export class KyselyStorage implements Storage {
   async createAccount(
     account: { accountId: string; number: string; identityKey: Uint8Array; createdAt: number },
     primary: NewDevice,
-  ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
+    audit: AuditEvents = [],
+  ): Promise<'created' | 'number-taken'> {
+    return this.db.transaction().execute(async (trx) => {
+      // ON CONFLICT on the number only: a racing first registration of the same number is an
+      // expected outcome, not an error (an account id collision still throws).
+      const inserted = await trx
         .insertInto('accounts')
         .values({
           account_id: account.accountId,
@@ -131,8 +134,13 @@ export class KyselyStorage implements Storage {
           reglock_set_at: null,
           device_epoch: 0,
         })
-        .execute();
+        .onConflict((oc) => oc.column('number').doNothing())
+        .returning('account_id')
+        .executeTakeFirst();
+      if (inserted === undefined) return 'number-taken';
       await insertDevice(trx, account.accountId, 1, primary);
+      await appendAudit(trx, audit);
+      return 'created';
     });
   }
 
@@ -140,6 +148,7 @@ export class KyselyStorage implements Storage {
     accountId: string,
     identityKey: Uint8Array,
     primary: NewDevice,
+    audit?: (removedDeviceIds: readonly number[]) => AuditEvents,
   ): Promise<readonly number[]> {
     return this.db.transaction().execute(async (trx) => {
       await lockAccount(trx, accountId);
@@ -156,11 +165,16 @@ export class KyselyStorage implements Storage {
         .where('account_id', '=', accountId)
         .execute();
       await insertDevice(trx, accountId, 1, primary);
-      return removed.map((r) => r.device_id);
+      const removedIds = removed.map((r) => r.device_id);
+      if (audit !== undefined) await appendAudit(trx, audit(removedIds));
+      return removedIds;
     });
   }
 
-  async deleteAccount(accountId: string): Promise<{ readonly attachmentIds: readonly string[] }> {
+  async deleteAccount(
+    accountId: string,
+    audit: AuditEvents = [],
+  ): Promise<{ readonly attachmentIds: readonly string[] }> {
     return this.db.transaction().execute(async (trx) => {
       await deleteDeviceData(trx, accountId, undefined);
       await trx.deleteFrom('sent_messages').where('source_account', '=', accountId).execute();
@@ -171,16 +185,24 @@ export class KyselyStorage implements Storage {
         .returning('attachment_id')
         .execute();
       await trx.deleteFrom('accounts').where('account_id', '=', accountId).execute();
+      await appendAudit(trx, audit);
       return { attachmentIds: attachments.map((a) => a.attachment_id) };
     });
   }
 
-  async setRegistrationLock(accountId: string, lock: RegistrationLockRecord | null): Promise<void> {
-    await this.db
-      .updateTable('accounts')
-      .set({ reglock_hash: lock?.tokenHash ?? null, reglock_set_at: lock?.setAt ?? null })
-      .where('account_id', '=', accountId)
-      .execute();
+  async setRegistrationLock(
+    accountId: string,
+    lock: RegistrationLockRecord | null,
+    audit: AuditEvents = [],
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('accounts')
+        .set({ reglock_hash: lock?.tokenHash ?? null, reglock_set_at: lock?.setAt ?? null })
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) await appendAudit(trx, audit);
+    });
   }
 
   async exportAccount(accountId: string): Promise<AccountExportData | undefined> {
@@ -316,6 +338,7 @@ export class KyselyStorage implements Storage {
     accountId: string,
     device: NewDevice,
     limits: { maxDevices: number; maxDeviceId: number },
+    audit?: (deviceId: number) => AuditEvents,
   ): Promise<number | undefined> {
     return this.db.transaction().execute(async (trx) => {
       if (!(await lockAccount(trx, accountId))) return undefined;
@@ -329,16 +352,22 @@ export class KyselyStorage implements Storage {
       for (let id = 2; id <= limits.maxDeviceId; id++) {
         if (taken.has(id)) continue;
         await insertDevice(trx, accountId, id, device);
+        if (audit !== undefined) await appendAudit(trx, audit(id));
         return id;
       }
       return undefined;
     });
   }
 
-  async removeDevice(accountId: string, deviceId: number): Promise<boolean> {
+  async removeDevice(
+    accountId: string,
+    deviceId: number,
+    audit: AuditEvents = [],
+  ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await lockAccount(trx, accountId);
       const n = await deleteDeviceData(trx, accountId, deviceId);
+      if (n > 0) await appendAudit(trx, audit);
       return n > 0;
     });
   }
@@ -396,8 +425,14 @@ export class KyselyStorage implements Storage {
     return { status: 'exhausted' };
   }
 
-  async deleteVerificationCode(numberKey: string): Promise<void> {
-    await this.db.deleteFrom('verification_codes').where('number_key', '=', numberKey).execute();
+  async consumeVerificationCode(numberKey: string, codeHash: Uint8Array): Promise<boolean> {
+    // One statement: of two requests presenting the same code, only one deletes the row.
+    const r = await this.db
+      .deleteFrom('verification_codes')
+      .where('number_key', '=', numberKey)
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 
   async putProvisioningCode(codeKey: string, accountId: string, expiresAt: number): Promise<void> {
@@ -481,6 +516,7 @@ export class KyselyStorage implements Storage {
     deviceId: number,
     upload: KeyUpload,
     maxOneTimeKeys: number,
+    audit: AuditEvents = [],
   ): Promise<'ok' | 'full'> {
     return this.db.transaction().execute(async (trx) => {
       for (const [kind, keys] of [
@@ -546,6 +582,7 @@ export class KyselyStorage implements Storage {
             .execute();
         }
       }
+      await appendAudit(trx, audit);
       return 'ok';
     });
   }
@@ -810,39 +847,9 @@ export class KyselyStorage implements Storage {
 
   // ---- audit log -----------------------------------------------------------------------------
 
-  async appendAuditEvents(events: readonly AuditEventInput[]): Promise<void> {
+  async appendAuditEvents(events: AuditEvents): Promise<void> {
     if (events.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      // Touch the head first: in PostgreSQL this row lock orders concurrent appenders.
-      await trx
-        .updateTable('audit_head')
-        .set((eb) => ({ seq: eb.ref('seq') }))
-        .where('id', '=', 1)
-        .execute();
-      const head = await trx
-        .selectFrom('audit_head')
-        .select(['seq', 'hash'])
-        .where('id', '=', 1)
-        .executeTakeFirstOrThrow();
-      let seq = Number(head.seq);
-      let hash: Uint8Array = head.hash;
-      const rows: Database['audit_log'][] = [];
-      for (const e of events) {
-        seq++;
-        hash = auditRowHash(hash, seq, e);
-        rows.push({
-          seq,
-          at: e.at,
-          event: e.event,
-          account_id: e.accountId,
-          device_id: e.deviceId,
-          details: canonicalDetails(e.details),
-          hash,
-        });
-      }
-      await trx.insertInto('audit_log').values(rows).execute();
-      await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
-    });
+    await this.db.transaction().execute((trx) => appendAudit(trx, events));
   }
 
   async readAuditLog(afterSeq: number, limit: number): Promise<readonly AuditRecord[]> {
@@ -1063,6 +1070,42 @@ function hotQueries(db: Kysely<Database>) {
 
 function dedupeKey(clientMessageId: string, account: string, device: number): string {
   return `${clientMessageId}.${account}.${device}`;
+}
+
+/**
+ * Appends audit events inside the caller's transaction, chained to the head (audit/audit-chain.ts).
+ * Touching the head row first makes it a row lock in PostgreSQL: concurrent appenders queue.
+ */
+async function appendAudit(trx: Transaction<Database>, events: AuditEvents): Promise<void> {
+  if (events.length === 0) return;
+  await trx
+    .updateTable('audit_head')
+    .set((eb) => ({ seq: eb.ref('seq') }))
+    .where('id', '=', 1)
+    .execute();
+  const head = await trx
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  let seq = Number(head.seq);
+  let hash: Uint8Array = head.hash;
+  const rows: Database['audit_log'][] = [];
+  for (const e of events) {
+    seq++;
+    hash = auditRowHash(hash, seq, e);
+    rows.push({
+      seq,
+      at: e.at,
+      event: e.event,
+      account_id: e.accountId,
+      device_id: e.deviceId,
+      details: canonicalDetails(e.details),
+      hash,
+    });
+  }
+  await trx.insertInto('audit_log').values(rows).execute();
+  await trx.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
 }
 
 /** Bumps the account's device epoch: a row lock in PostgreSQL. False if the account is gone. */

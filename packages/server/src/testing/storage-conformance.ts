@@ -9,6 +9,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../audit/audit-chain.js';
 import type {
+  AuditEventInput,
+  AuditEventType,
   KeyUpload,
   NewDevice,
   OutgoingEnvelopeRecord,
@@ -76,6 +78,15 @@ function send(
   };
 }
 
+function auditEvent(
+  event: AuditEventType,
+  accountId: string | null,
+  deviceId: number | null,
+  details: AuditEventInput['details'] = null,
+): AuditEventInput {
+  return { at: T0, event, accountId, deviceId, details };
+}
+
 export function describeStorageConformance(name: string, open: () => Promise<Storage>): void {
   describe(`storage conformance: ${name}`, () => {
     let storage: Storage;
@@ -108,9 +119,37 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(devices[0]!.lastSeenAt).toBe(T0);
       });
 
-      it('refuses a second account for the same number', async () => {
-        await account('+14155550100');
-        await expect(account('+14155550100')).rejects.toThrow();
+      it('refuses a second account for the same number, writing nothing', async () => {
+        const first = await account('+14155550100');
+        const secondId = randomUUID();
+        const outcome = await storage.createAccount(
+          { accountId: secondId, number: '+14155550100', identityKey: ecKey(), createdAt: T0 },
+          newDevice(),
+          [auditEvent('account-registered', secondId, 1)],
+        );
+        expect(outcome).toBe('number-taken');
+        expect((await storage.getAccountByNumber('+14155550100'))?.accountId).toBe(first.accountId);
+        expect(await storage.getAccount(secondId)).toBeUndefined();
+        expect(await storage.getDevices(secondId)).toEqual([]);
+        expect(await storage.readAuditLog(0, 10)).toEqual([]);
+      });
+
+      it('lets exactly one of two racing first registrations of a number through', async () => {
+        const ids = [randomUUID(), randomUUID()];
+        const outcomes = await Promise.all(
+          ids.map((accountId) =>
+            storage.createAccount(
+              { accountId, number: '+14155550177', identityKey: ecKey(), createdAt: T0 },
+              newDevice(),
+              [auditEvent('account-registered', accountId, 1)],
+            ),
+          ),
+        );
+        expect([...outcomes].sort()).toEqual(['created', 'number-taken']);
+        const winner = ids[outcomes.indexOf('created')]!;
+        expect((await storage.getAccountByNumber('+14155550177'))?.accountId).toBe(winner);
+        const audit = await storage.readAuditLog(0, 10);
+        expect(audit.map((r) => [r.event, r.accountId])).toEqual([['account-registered', winner]]);
       });
 
       it('stores and clears the registration lock', async () => {
@@ -340,9 +379,26 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect((await storage.beginVerificationAttempt('none', T0, 5)).status).toBe('expired');
         await storage.putVerificationCode('n3', randomBytes(32), T0 + 10);
         expect((await storage.beginVerificationAttempt('n3', T0 + 10, 5)).status).toBe('expired');
-        await storage.putVerificationCode('n4', randomBytes(32), T0 + 10);
-        await storage.deleteVerificationCode('n4');
+        const hash = randomBytes(32);
+        await storage.putVerificationCode('n4', hash, T0 + 10);
+        expect(await storage.consumeVerificationCode('n4', hash)).toBe(true);
         expect((await storage.beginVerificationAttempt('n4', T0, 5)).status).toBe('expired');
+      });
+
+      it('consumes a code once, and only the code it names', async () => {
+        const first = randomBytes(32);
+        const second = randomBytes(32);
+        await storage.putVerificationCode('n5', first, T0 + 600_000);
+        await storage.putVerificationCode('n5', second, T0 + 600_000);
+        // The replaced code no longer consumes anything; the current one stays pending.
+        expect(await storage.consumeVerificationCode('n5', first)).toBe(false);
+        expect((await storage.beginVerificationAttempt('n5', T0, 5)).status).toBe('pending');
+        const racing = await Promise.all(
+          Array.from({ length: 8 }, () => storage.consumeVerificationCode('n5', second)),
+        );
+        expect(racing.filter((r) => r)).toHaveLength(1);
+        expect((await storage.beginVerificationAttempt('n5', T0, 5)).status).toBe('expired');
+        expect(await storage.consumeVerificationCode('none', second)).toBe(false);
       });
 
       it('hands a provisioning code out once, and not after it expired', async () => {
@@ -649,6 +705,129 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(
           await storage.deleteEnvelopes([{ accountId: a.accountId, deviceId: 1, guids }]),
         ).toBe(1200);
+      });
+    });
+
+    describe('audit rows travel with their change', () => {
+      /** An event whose row cannot be built: appending it throws inside the transaction. */
+      function poisoned(accountId: string): AuditEventInput {
+        return {
+          ...auditEvent('device-added', accountId, 2),
+          details: {
+            get poison(): number {
+              throw new Error('audit row refused');
+            },
+          },
+        };
+      }
+      const events = async () => (await storage.readAuditLog(0, 100)).map((r) => r.event);
+
+      it('writes each change with its rows, in one chain', async () => {
+        const a = await account();
+        const aid = a.accountId;
+        const linked = await storage.addDevice(
+          aid,
+          newDevice(),
+          { maxDevices: 6, maxDeviceId: 127 },
+          (id) => [auditEvent('device-added', aid, id)],
+        );
+        expect(linked).toBe(2);
+        await storage.storeKeys(aid, 1, { signedPreKey: signed(1, ecKey()) }, 100, [
+          auditEvent('keys-replaced', aid, 1),
+        ]);
+        await storage.setRegistrationLock(aid, { tokenHash: randomBytes(32), setAt: T0 }, [
+          auditEvent('registration-lock-set', aid, 1),
+        ]);
+        await storage.setRegistrationLock(aid, null, [
+          auditEvent('registration-lock-removed', aid, 1),
+        ]);
+        await storage.removeDevice(aid, 2, [auditEvent('device-removed', aid, 2)]);
+        let removedSeen: readonly number[] = [];
+        await storage.replaceAccountDevices(aid, ecKey(), newDevice(), (removed) => {
+          removedSeen = removed;
+          return [auditEvent('account-reregistered', aid, 1, { removedDevices: removed.length })];
+        });
+        expect(removedSeen).toEqual([1]);
+        await storage.deleteAccount(aid, [auditEvent('account-deleted', aid, null)]);
+        expect(await events()).toEqual([
+          'device-added',
+          'keys-replaced',
+          'registration-lock-set',
+          'registration-lock-removed',
+          'device-removed',
+          'account-reregistered',
+          'account-deleted',
+        ]);
+        const rows = await storage.readAuditLog(0, 100);
+        expect(rows[0]!.deviceId).toBe(2);
+        expect(rows[5]!.details).toEqual({ removedDevices: 1 });
+        expect(await verifyAuditLog(storage)).toMatchObject({ ok: true, rows: 7 });
+      });
+
+      it('writes no row when nothing changed', async () => {
+        const a = await account();
+        const aid = a.accountId;
+        const limits = { maxDevices: 1, maxDeviceId: 127 };
+        expect(
+          await storage.addDevice(aid, newDevice(), limits, (id) => [
+            auditEvent('device-added', aid, id),
+          ]),
+        ).toBeUndefined();
+        expect(await storage.removeDevice(aid, 9, [auditEvent('device-removed', aid, 9)])).toBe(
+          false,
+        );
+        const tooMany = { preKeys: [1, 2, 3].map((keyId) => ({ keyId, publicKey: ecKey() })) };
+        expect(
+          await storage.storeKeys(aid, 1, tooMany, 2, [auditEvent('keys-replaced', aid, 1)]),
+        ).toBe('full');
+        await storage.setRegistrationLock(randomUUID(), null, [
+          auditEvent('registration-lock-removed', null, null),
+        ]);
+        expect(await events()).toEqual([]);
+      });
+
+      it('rolls the change back when its audit row cannot be written', async () => {
+        const a = await account();
+        const aid = a.accountId;
+        const refused = /audit row refused/;
+        const newId = randomUUID();
+        await expect(
+          storage.createAccount(
+            { accountId: newId, number: '+14155550188', identityKey: ecKey(), createdAt: T0 },
+            newDevice(),
+            [poisoned(newId)],
+          ),
+        ).rejects.toThrow(refused);
+        expect(await storage.getAccount(newId)).toBeUndefined();
+        await expect(
+          storage.addDevice(aid, newDevice(), { maxDevices: 6, maxDeviceId: 127 }, () => [
+            poisoned(aid),
+          ]),
+        ).rejects.toThrow(refused);
+        await expect(
+          storage.storeKeys(aid, 1, { signedPreKey: signed(7, ecKey()) }, 100, [poisoned(aid)]),
+        ).rejects.toThrow(refused);
+        await expect(
+          storage.setRegistrationLock(aid, { tokenHash: randomBytes(32), setAt: T0 }, [
+            poisoned(aid),
+          ]),
+        ).rejects.toThrow(refused);
+        await expect(
+          storage.replaceAccountDevices(aid, ecKey(), newDevice(555), () => [poisoned(aid)]),
+        ).rejects.toThrow(refused);
+        await expect(storage.deleteAccount(aid, [poisoned(aid)])).rejects.toThrow(refused);
+        // Nothing of any of those changes is visible.
+        const devices = await storage.getDevices(aid);
+        expect(devices.map((d) => [d.deviceId, d.registrationId])).toEqual([[1, 1234]]);
+        const acc = await storage.getAccount(aid);
+        expect(acc?.registrationLock).toBeNull();
+        expect(Buffer.from(acc!.identityKey).equals(Buffer.from(a.identityKey))).toBe(true);
+        expect((await storage.exportAccount(aid))!.devices[0]!.signedPreKey).toBeUndefined();
+        const d2 = await storage.addDevice(aid, newDevice(), { maxDevices: 6, maxDeviceId: 127 });
+        await expect(storage.removeDevice(aid, d2!, [poisoned(aid)])).rejects.toThrow(refused);
+        expect((await storage.getDevices(aid)).map((d) => d.deviceId)).toEqual([1, 2]);
+        expect(await events()).toEqual([]);
+        expect(await verifyAuditLog(storage)).toMatchObject({ ok: true, rows: 0 });
       });
     });
 

@@ -1,0 +1,159 @@
+/**
+ * The relay as a real child process for the end-to-end suites and the relay benchmark: the same
+ * start-up as `apps/server/test/support/relay-process.ts` (which lives in another TypeScript
+ * project and cannot be imported from here), plus what crash and leak tests need — the pid, every
+ * stdout and stderr line kept for scanning, and SIGKILL/SIGTERM with the exit status.
+ *
+ * `node --conditions=sotto-source --import tsx apps/server/src/main.ts` on SOTTO_HOST=127.0.0.1,
+ * SOTTO_PORT=0, waiting for the readiness line `{"msg":"sotto relay ready","url",…}`. With
+ * SOTTO_SMS=console the relay prints `[sotto dev-only sms] to=<number> code=<code>` for each
+ * verification code; `codeFor(number)` reads them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const RELAY_MAIN = fileURLToPath(
+  new URL('../../../apps/server/src/main.ts', import.meta.url),
+);
+const SMS_LINE = /^\[sotto dev-only sms\] to=(\+[0-9]+) code=([0-9]{6})$/;
+export const DEV_SMS_PREFIX = '[sotto dev-only sms] ';
+
+export interface RelayProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  readonly port: number;
+  /** Every complete stdout line so far: JSON log lines and development SMS lines. */
+  readonly lines: string[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** The latest code sent to `number`, waiting up to `timeoutMs` for it. */
+  codeFor(number: string, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code, or the signal name, once the process ended. */
+  readonly exited: Promise<number | string>;
+  /** Sends `signal` and waits for the exit. */
+  stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<number | string>;
+}
+
+export async function spawnRelay(
+  env: Record<string, string>,
+  options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {},
+): Promise<RelayProcess> {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--conditions=sotto-source', '--import', 'tsx', RELAY_MAIN],
+    {
+      env: { ...process.env, SOTTO_HOST: '127.0.0.1', SOTTO_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const lines: string[] = [];
+  let stderr = '';
+  let partial = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (chunk: Buffer) => {
+    partial += chunk.toString('utf8');
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const p of parts) lines.push(p);
+    for (const l of listeners) l();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  let exitStatus: number | string | undefined;
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exitStatus = code ?? signal ?? 'unknown';
+      if (partial.length > 0) lines.push(partial);
+      partial = '';
+      resolve(exitStatus);
+    }),
+  );
+
+  const waitFor = <T>(find: () => T | undefined, ms: number, what: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const check = () => {
+        const found = find();
+        if (found !== undefined) {
+          cleanup();
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}; stderr: ${stderr}`));
+      }, ms);
+      const onExit = () => {
+        cleanup();
+        reject(new Error(`relay exited while waiting for ${what}; stderr: ${stderr}`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        child.off('exit', onExit);
+      };
+      listeners.add(check);
+      child.on('exit', onExit);
+      check();
+    });
+
+  let scanned = 0;
+  const ready = await waitFor(
+    () => {
+      for (; scanned < lines.length; scanned++) {
+        const l = lines[scanned]!;
+        if (!l.startsWith('{')) continue;
+        const j = JSON.parse(l) as { msg?: string; url?: string; port?: number };
+        if (j.msg === 'sotto relay ready' && j.url !== undefined && j.port !== undefined) {
+          return { url: j.url, port: j.port };
+        }
+      }
+      return undefined;
+    },
+    options.timeoutMs ?? 30_000,
+    'the readiness line',
+  );
+
+  return {
+    child,
+    pid: child.pid!,
+    url: ready.url,
+    port: ready.port,
+    lines,
+    stderr: () => stderr,
+    exited,
+    codeFor: (number, ms = 10_000) =>
+      waitFor(
+        () => {
+          for (let i = lines.length - 1; i >= 0; i--) {
+            const m = SMS_LINE.exec(lines[i]!);
+            if (m !== null && m[1] === number) return m[2]!;
+          }
+          return undefined;
+        },
+        ms,
+        `a code for ${number}`,
+      ),
+    async stop(signal) {
+      if (exitStatus === undefined) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Reads VmHWM and VmRSS (kB) of a process from /proc (Linux only; `undefined` elsewhere). */
+export async function processMemoryKb(
+  pid: number,
+): Promise<{ hwmKb: number; rssKb: number } | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+([0-9]+) kB`, 'm').exec(text);
+    return m === null ? NaN : Number(m[1]);
+  };
+  return { hwmKb: field('VmHWM'), rssKb: field('VmRSS') };
+}
