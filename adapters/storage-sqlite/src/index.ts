@@ -39,9 +39,11 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     // Another process holding the write lock (a backup, the sqlite3 shell) delays, not fails.
     database.pragma('busy_timeout = 5000');
     database.pragma('temp_store = MEMORY');
-    // Deleted rows (acknowledged envelopes, erased accounts) are zeroed where that costs no extra
-    // I/O; VACUUM (docs/server.md) scrubs the rest.
-    database.pragma('secure_delete = FAST');
+    // Deleted rows (acknowledged envelopes, erased accounts) are overwritten with zeros, freed
+    // pages included. FAST would leave every envelope of a page freed as a whole (a drained
+    // mailbox) readable in the file; tests/e2e/server-learns-nothing.slow.test.ts checks this.
+    // The cost is one zeroed page write per freed page (docs/performance.md).
+    database.pragma('secure_delete = ON');
     const db = new Kysely<StorageDatabase>({
       dialect: new SqliteDialect({ database: withStatementCache(database) }),
     });

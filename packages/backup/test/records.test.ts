@@ -105,6 +105,25 @@ describe('record encoding', () => {
     expect([...encodeRecords([message])]).toEqual([...delimited(len(5, inner))]);
   });
 
+  it('zigzag-encodes setting integers up to ±(2^53 − 1) exactly', () => {
+    const zigzag = (v: bigint) => (v >= 0n ? 2n * v : -2n * v - 1n);
+    for (const value of [
+      0,
+      1,
+      -1,
+      2 ** 31,
+      -(2 ** 31) - 1,
+      2 ** 52 + 1,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+    ]) {
+      const setting: ContentRecord = { type: 'setting', key: 'n', value };
+      const inner = [...len(1, str('n')), ...field(3, 0), ...varint(zigzag(BigInt(value)))];
+      expect([...encodeRecords([setting])]).toEqual([...delimited(len(6, inner))]);
+      expect(decodeAll([encode([INFO, setting])])[1]).toEqual(setting);
+    }
+  });
+
   it('round-trips arbitrary histories split at arbitrary points', () => {
     fc.assert(
       fc.property(history, fc.array(fc.nat(), { maxLength: 20 }), (records, cuts) => {

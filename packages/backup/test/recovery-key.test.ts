@@ -1,6 +1,6 @@
 // Recovery key (docs/backups.md "Recovery key"): alphabet, unbiased generation, tolerant parsing,
 // checksum, and the recovery-key slot checked against an independent node:crypto computation.
-import { createCipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createHash, hkdfSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,17 @@ describe('recovery key', () => {
     }
     // A 2-character checksum lets about 1 in 1296 errors through.
     expect(passed / tried).toBeLessThan(0.01);
+  });
+
+  it('ends with the checksum docs/backups.md defines (computed here with node:crypto)', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const text = canonical(RecoveryKey.generate(seededBytes(seed)));
+      const digest = createHash('sha256')
+        .update(`sotto-recovery-key-v1/checksum:${text.slice(0, 62)}`)
+        .digest();
+      const n = digest.readUInt32BE(0) % 1296;
+      expect(text.slice(62)).toBe(ALPHABET[Math.floor(n / 36)]! + ALPHABET[n % 36]!);
+    }
   });
 
   it('matches() is false for another key or garbage', () => {

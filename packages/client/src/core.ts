@@ -5,7 +5,12 @@
  */
 import type { DeviceCredentials } from '@sotto/api';
 import { randomBytes } from '@sotto/crypto';
-import { addressToString, type ProtocolAddress, type Rng, type SessionContext } from '@sotto/protocol';
+import {
+  addressToString,
+  type ProtocolAddress,
+  type Rng,
+  type SessionContext,
+} from '@sotto/protocol';
 import type { ClientStore } from './client-store.js';
 import { ClientError } from './errors.js';
 import { EventHub } from './events.js';
@@ -16,7 +21,11 @@ import type { RegistrationRecord } from './state/account-records.js';
 import { DeviceState } from './state/device-state.js';
 import type { FetchLike } from './transport/http-api.js';
 import { HttpApi } from './transport/http-api.js';
-import { MessageSocket, type MessageSocketHandlers, type WebSocketFactory } from './transport/message-socket.js';
+import {
+  MessageSocket,
+  type MessageSocketHandlers,
+  type WebSocketFactory,
+} from './transport/message-socket.js';
 
 /**
  * Recovers the registration-lock master key from a PIN (and stores it under a new PIN). The
@@ -69,7 +78,7 @@ export class ClientCore<R> {
     readonly options: ClientOptions<R>,
     engine: SessionEngine<R>,
   ) {
-    const fetchImpl = options.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
+    const fetchImpl = options.fetch ?? globalThis.fetch;
     if (fetchImpl === undefined) {
       throw new ClientError('INVALID_ARGUMENT', 'no fetch implementation: pass options.fetch');
     }

@@ -17,7 +17,12 @@ import {
   PREKEY_LOW_WATER_MARK,
   SIGNED_PREKEY_ROTATION_MS,
 } from '../limits.js';
-import { ACCOUNT_KEYS, decodeKeyState, encodeKeyState, type KeyState } from '../state/account-records.js';
+import {
+  ACCOUNT_KEYS,
+  decodeKeyState,
+  encodeKeyState,
+  type KeyState,
+} from '../state/account-records.js';
 import { NS, padNumber } from '../state/namespaces.js';
 import type { StateTransaction } from '../state/device-state.js';
 
@@ -39,7 +44,10 @@ export class KeyManager<R> {
   #running: Promise<void> | null = null;
 
   constructor(private readonly core: ClientCore<R>) {
-    this.#batch = Math.min(PREKEY_BATCH_SIZE, Math.max(1, core.options.preKeyBatchSize ?? PREKEY_BATCH_SIZE));
+    this.#batch = Math.min(
+      PREKEY_BATCH_SIZE,
+      Math.max(1, core.options.preKeyBatchSize ?? PREKEY_BATCH_SIZE),
+    );
   }
 
   #randomStart(): number {
@@ -63,15 +71,51 @@ export class KeyManager<R> {
       currentLastResortKyberId: 0,
       rotatedAt: now,
       retired: [],
+      published: false,
     };
     const tx = this.core.state.begin();
     const upload: Upload = {};
     let state = this.#rotate(tx, base, upload, now, false);
     state = this.#oneTimeEc(tx, state, upload);
     state = this.#oneTimeKyber(tx, state, upload);
-    tx.put(NS.account, ACCOUNT_KEYS.keyState, encodeKeyState(state));
+    tx.put(NS.account, ACCOUNT_KEYS.keyState, encodeKeyState({ ...state, published: false }));
     await tx.commit();
     await this.#upload(upload);
+    await this.#markPublished();
+  }
+
+  async #markPublished(): Promise<void> {
+    const state = await this.#loadState();
+    if (state === null || state.published) return;
+    await this.core.store.put(
+      NS.account,
+      ACCOUNT_KEYS.keyState,
+      encodeKeyState({ ...state, published: true }),
+    );
+  }
+
+  /** Uploads the current signed and last-resort prekeys again (after a crash before the upload). */
+  async #republish(state: KeyState): Promise<void> {
+    const tx = this.core.state.begin();
+    const signed = await tx.getSignedPreKey(state.currentSignedPreKeyId);
+    const kyber = await tx.getKyberPreKey(state.currentLastResortKyberId);
+    if (signed === null || kyber === null) {
+      await this.createInitialKeys();
+      return;
+    }
+    await this.#upload({
+      signedPreKey: {
+        keyId: signed.id,
+        publicKey: toBase64(signed.publicKey.serialize()),
+        signature: toBase64(signed.signature),
+      },
+      lastResortKyberPreKey: {
+        keyId: kyber.id,
+        publicKey: toBase64(kyber.publicKey.serialize()),
+        signature: toBase64(kyber.signature),
+      },
+    });
+    await this.#markPublished();
   }
 
   /** Refill and rotation, at most one run at a time. */
@@ -85,29 +129,48 @@ export class KeyManager<R> {
   async #maintain(): Promise<void> {
     this.core.requireRegistered();
     const state0 = await this.#loadState();
-    if (state0 === null) return;
-    const counts = await this.core.http.call('keyCounts', { credentials: this.core.credentials() });
+    if (state0 === null) {
+      await this.createInitialKeys();
+      return;
+    }
+    if (!state0.published) await this.#republish(state0);
+    const counts = await this.core.http.json('keyCounts', { credentials: this.core.credentials() });
     const now = this.core.now();
     const tx = this.core.state.begin();
     const upload: Upload = {};
     let state = state0;
-    if (now - state.rotatedAt >= SIGNED_PREKEY_ROTATION_MS) state = this.#rotate(tx, state, upload, now, true);
+    if (now - state.rotatedAt >= SIGNED_PREKEY_ROTATION_MS)
+      state = this.#rotate(tx, state, upload, now, true);
     state = await this.#pruneRetired(tx, state, now);
-    if (counts !== undefined && counts.ecCount < PREKEY_LOW_WATER_MARK) state = this.#oneTimeEc(tx, state, upload);
-    if (counts !== undefined && counts.kyberCount < PREKEY_LOW_WATER_MARK) {
+    if (counts.ecCount < PREKEY_LOW_WATER_MARK) state = this.#oneTimeEc(tx, state, upload);
+    if (counts.kyberCount < PREKEY_LOW_WATER_MARK) {
       state = this.#oneTimeKyber(tx, state, upload);
     }
     if (state === state0) return;
-    tx.put(NS.account, ACCOUNT_KEYS.keyState, encodeKeyState(state));
+    const rotated = upload.signedPreKey !== undefined;
+    tx.put(
+      NS.account,
+      ACCOUNT_KEYS.keyState,
+      encodeKeyState(rotated ? { ...state, published: false } : state),
+    );
     await tx.commit();
     if (Object.keys(upload).length > 0) await this.#upload(upload);
+    if (rotated) await this.#markPublished();
   }
 
-  #rotate(tx: StateTransaction<R>, state: KeyState, upload: Upload, now: number, retireOld: boolean): KeyState {
+  #rotate(
+    tx: StateTransaction<R>,
+    state: KeyState,
+    upload: Upload,
+    now: number,
+    retireOld: boolean,
+  ): KeyState {
     const identity = this.core.state.local.identity;
     const rng = this.core.rng;
     const signed = SignedPreKeyRecord.generate(state.nextSignedPreKeyId, identity, now, rng);
-    const kyber = KyberPreKeyRecord.generate(state.nextKyberPreKeyId, identity, now, rng, { lastResort: true });
+    const kyber = KyberPreKeyRecord.generate(state.nextKyberPreKeyId, identity, now, rng, {
+      lastResort: true,
+    });
     tx.putSignedPreKey(signed);
     tx.putKyberPreKey(kyber);
     upload.signedPreKey = {
@@ -128,7 +191,14 @@ export class KeyManager<R> {
       currentLastResortKyberId: kyber.id,
       rotatedAt: now,
       retired: retireOld
-        ? [...state.retired, { signedId: state.currentSignedPreKeyId, kyberId: state.currentLastResortKyberId, at: now }]
+        ? [
+            ...state.retired,
+            {
+              signedId: state.currentSignedPreKeyId,
+              kyberId: state.currentLastResortKyberId,
+              at: now,
+            },
+          ]
         : state.retired,
     };
   }
@@ -168,7 +238,11 @@ export class KeyManager<R> {
     for (let i = 0; i < this.#batch; i++) {
       const record = KyberPreKeyRecord.generate(id, identity, now, this.core.rng);
       tx.putKyberPreKey(record);
-      keys.push({ keyId: id, publicKey: toBase64(record.publicKey.serialize()), signature: toBase64(record.signature) });
+      keys.push({
+        keyId: id,
+        publicKey: toBase64(record.publicKey.serialize()),
+        signature: toBase64(record.signature),
+      });
       id = nextId(id);
     }
     upload.kyberPreKeys = keys;

@@ -32,6 +32,7 @@ import {
   utf8,
   x25519,
   x25519GenerateKeyPair,
+  x25519PublicKey,
 } from '@sotto/crypto';
 import { IdentityKeyPair, type Rng } from '@sotto/protocol';
 import { ClientError } from '../errors.js';
@@ -80,24 +81,36 @@ function helloKey(secret: Uint8Array): Uint8Array {
   return hkdfSha256(secret, new Uint8Array(0), utf8('sotto link hello'), KEY_BYTES);
 }
 
-function helloMac(secret: Uint8Array, eph: Uint8Array, accountId: string, deviceId: number): Uint8Array {
-  return hmacSha256(helloKey(secret), concatBytes(HELLO_MAGIC, eph, utf8(accountId), be16(deviceId)));
+function helloMac(
+  secret: Uint8Array,
+  eph: Uint8Array,
+  accountId: string,
+  deviceId: number,
+): Uint8Array {
+  return hmacSha256(
+    helloKey(secret),
+    concatBytes(HELLO_MAGIC, eph, utf8(accountId), be16(deviceId)),
+  );
 }
 
 export function newLinkSecret(rng: Rng): Uint8Array {
   return rng(SECRET_BYTES);
 }
 
-/** The new device's HELLO and the ephemeral private key it must keep for the answer. */
+/** A fresh ephemeral X25519 private key for a HELLO (kept until the PROVISION arrives). */
+export function newEphemeralKey(rng: Rng): Uint8Array {
+  return x25519GenerateKeyPair(rng).privateKey;
+}
+
+/** The new device's HELLO for its ephemeral key. */
 export function makeHello(
   secret: Uint8Array,
   accountId: string,
   deviceId: number,
-  rng: Rng,
-): { hello: Uint8Array; ephemeralPrivateKey: Uint8Array } {
-  const eph = x25519GenerateKeyPair(rng);
-  const hello = concatBytes(HELLO_MAGIC, eph.publicKey, helloMac(secret, eph.publicKey, accountId, deviceId));
-  return { hello, ephemeralPrivateKey: eph.privateKey };
+  ephemeralPrivateKey: Uint8Array,
+): Uint8Array {
+  const pub = x25519PublicKey(ephemeralPrivateKey);
+  return concatBytes(HELLO_MAGIC, pub, helloMac(secret, pub, accountId, deviceId));
 }
 
 /** The HELLO's ephemeral key if `hello` was made with `secret` by (`accountId`, `deviceId`). */
@@ -107,7 +120,8 @@ export function checkHello(
   accountId: string,
   deviceId: number,
 ): Uint8Array | null {
-  if (hello.length !== HELLO_BYTES || !constantTimeEqual(hello.subarray(0, 4), HELLO_MAGIC)) return null;
+  if (hello.length !== HELLO_BYTES || !constantTimeEqual(hello.subarray(0, 4), HELLO_MAGIC))
+    return null;
   const eph = hello.slice(4, 36);
   const mac = hello.subarray(36);
   return constantTimeEqual(mac, helloMac(secret, eph, accountId, deviceId)) ? eph : null;
@@ -118,7 +132,10 @@ export function isHello(content: Uint8Array): boolean {
 }
 
 export function isProvision(content: Uint8Array): boolean {
-  return content.length > 4 + 32 + NONCE_BYTES && constantTimeEqual(content.subarray(0, 4), PROVISION_MAGIC);
+  return (
+    content.length > 4 + 32 + NONCE_BYTES &&
+    constantTimeEqual(content.subarray(0, 4), PROVISION_MAGIC)
+  );
 }
 
 export interface ProvisionPayload {
@@ -127,8 +144,18 @@ export interface ProvisionPayload {
   readonly number: string | null;
 }
 
-function provisionKey(shared: Uint8Array, secret: Uint8Array, newEph: Uint8Array, primaryEph: Uint8Array): Uint8Array {
-  return hkdfSha256(shared, secret, concatBytes(utf8('sotto link provision'), newEph, primaryEph), KEY_BYTES);
+function provisionKey(
+  shared: Uint8Array,
+  secret: Uint8Array,
+  newEph: Uint8Array,
+  primaryEph: Uint8Array,
+): Uint8Array {
+  return hkdfSha256(
+    shared,
+    secret,
+    concatBytes(utf8('sotto link provision'), newEph, primaryEph),
+    KEY_BYTES,
+  );
 }
 
 /** The primary's PROVISION message for the device whose HELLO carried `newEph`. */
@@ -166,10 +193,10 @@ export function openProvision(
   message: Uint8Array,
   secret: Uint8Array,
   ephemeralPrivateKey: Uint8Array,
-  ephemeralPublicKey: Uint8Array,
   deviceId: number,
 ): ProvisionPayload | null {
   if (!isProvision(message)) return null;
+  const ephemeralPublicKey = x25519PublicKey(ephemeralPrivateKey);
   const primaryEph = message.subarray(4, 36);
   const nonce = message.subarray(36, 36 + NONCE_BYTES);
   const sealed = message.subarray(36 + NONCE_BYTES);

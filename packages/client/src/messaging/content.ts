@@ -123,7 +123,13 @@ export function decodeContent(padded: Uint8Array): Content | null {
       ) {
         return bad();
       }
-      return { type: 'sync-sent', destination: c.destination, id: c.id, sentAt: c.sentAt, body: c.body };
+      return {
+        type: 'sync-sent',
+        destination: c.destination,
+        id: c.id,
+        sentAt: c.sentAt,
+        body: c.body,
+      };
     case 'sync-read': {
       const ids = idList(c.ids);
       if (typeof c.author !== 'string' || !isUuid(c.author) || ids === null) return bad();

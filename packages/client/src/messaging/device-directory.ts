@@ -49,7 +49,10 @@ export class RetryLaterError extends Error {
 
 type FetchedBundles = NonNullable<ResponseBody<'fetchKeys'>>;
 
-export function parseBundle(identityKey: string, d: FetchedBundles['devices'][number]): PreKeyBundle {
+export function parseBundle(
+  identityKey: string,
+  d: FetchedBundles['devices'][number],
+): PreKeyBundle {
   return new PreKeyBundle({
     registrationId: d.registrationId,
     deviceId: d.deviceId,
@@ -176,25 +179,26 @@ export class DeviceDirectory<R> {
     let identityKey = '';
     if (only === null || only.length > 1) {
       try {
-        fetched = (await this.core.http.call('fetchKeys', {
+        fetched = await this.core.http.json('fetchKeys', {
           params: { accountId: recipient, deviceId: '*' },
           credentials,
-        }))!;
+        });
       } catch (err) {
         throw this.#mapFetchError(err, recipient);
       }
       identityKey = fetched.identityKey;
-      for (const d of fetched.devices) if (only === null || only.includes(d.deviceId)) bundles.push(d);
+      for (const d of fetched.devices)
+        if (only === null || only.includes(d.deviceId)) bundles.push(d);
       if (only !== null && bundles.length < only.length) {
         throw new RetryLaterError('some devices have not uploaded keys yet');
       }
     } else {
       const deviceId = only[0]!;
       try {
-        fetched = (await this.core.http.call('fetchKeys', {
+        fetched = await this.core.http.json('fetchKeys', {
           params: { accountId: recipient, deviceId: String(deviceId) },
           credentials,
-        }))!;
+        });
         identityKey = fetched.identityKey;
         bundles.push(...fetched.devices);
       } catch (err) {
@@ -213,11 +217,20 @@ export class DeviceDirectory<R> {
       await this.core.queue.run(this.core.addressKey(address), async () => {
         const tx = this.core.state.begin();
         const existing = await tx.getSession(address);
-        if (existing !== null && this.core.engine.remoteRegistrationId(existing, this.core.now()) !== null) {
+        if (
+          existing !== null &&
+          this.core.engine.remoteRegistrationId(existing, this.core.now()) !== null
+        ) {
           return; // a session exists already (e.g. from an incoming PreKey message)
         }
         try {
-          await this.core.engine.startSession(bundle, address, local, tx.engineStores(), this.core.ctx());
+          await this.core.engine.startSession(
+            bundle,
+            address,
+            local,
+            tx.engineStores(),
+            this.core.ctx(),
+          );
         } catch (err) {
           if (ProtocolError.is(err, 'UNTRUSTED_IDENTITY')) {
             await this.recordUntrusted(recipient, bundle.identityKey.serialize());
@@ -231,7 +244,11 @@ export class DeviceDirectory<R> {
     }
     if (only === null) {
       const tx = this.core.state.begin();
-      this.stage(tx, recipient, bundles.map((b) => b.deviceId));
+      this.stage(
+        tx,
+        recipient,
+        bundles.map((b) => b.deviceId),
+      );
       await tx.commit();
     }
   }
@@ -241,7 +258,7 @@ export class DeviceDirectory<R> {
       return new RetryLaterError('the recipient has not uploaded keys yet');
     }
     if (ClientError.isApi(err, 'RATE_LIMITED')) {
-      const d = (err as ClientError).details as { retryAfterMs?: number } | undefined;
+      const d = err.details as { retryAfterMs?: number } | undefined;
       return new RetryLaterError('rate limited', d?.retryAfterMs);
     }
     if (ClientError.isApi(err, 'ACCOUNT_NOT_FOUND')) {
@@ -272,7 +289,11 @@ export class DeviceDirectory<R> {
   }
 
   /** 409: add the missing devices, drop the extra ones (and their sessions). */
-  async applyMismatch(recipient: string, missing: readonly number[], extra: readonly number[]): Promise<void> {
+  async applyMismatch(
+    recipient: string,
+    missing: readonly number[],
+    extra: readonly number[],
+  ): Promise<void> {
     const list = (await this.known(recipient)) ?? [];
     const next = [...list.filter((d) => !extra.includes(d)), ...missing];
     await this.#deleteSessions(recipient, extra, (tx) => this.stage(tx, recipient, next));

@@ -53,7 +53,11 @@ export async function hasMessage(
 export function putMessage(tx: StateTransaction<unknown>, message: StoredMessage): void {
   const key = messageKey(message);
   tx.put(messagesNamespace(message.conversation), key, toJsonBytes(message));
-  tx.put(NS.messageIndex, indexKey(message.author, message.id), encoder.encode(`${message.conversation} ${key}`));
+  tx.put(
+    NS.messageIndex,
+    indexKey(message.author, message.id),
+    encoder.encode(`${message.conversation} ${key}`),
+  );
 }
 
 export async function findMessage(
@@ -70,17 +74,20 @@ export async function findMessage(
 }
 
 /**
- * Moves a stored message to `status` if that is an advance; returns the updated message, or
- * `null` when nothing changed (unknown message, or not an advance).
+ * Moves a stored message to `status` if that is an advance (and, with `conversation`, only if
+ * the message belongs to that conversation); returns the updated message, or `null` when
+ * nothing changed.
  */
 export async function updateStatus(
   tx: StateTransaction<unknown>,
   author: string,
   id: string,
   status: OutgoingStatus,
+  conversation?: string,
 ): Promise<StoredMessage | null> {
   const message = await findMessage(tx, author, id);
   if (message === null || !statusAdvances(message.status, status)) return null;
+  if (conversation !== undefined && message.conversation !== conversation) return null;
   const updated: StoredMessage = { ...message, status };
   putMessage(tx, updated);
   return updated;

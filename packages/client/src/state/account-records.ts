@@ -104,7 +104,13 @@ export interface KeyState {
   /** When the current signed prekey was made (ms). */
   readonly rotatedAt: number;
   /** Replaced signed and last-resort ids, deleted OLD_SIGNED_PREKEY_RETENTION_MS after `at`. */
-  readonly retired: ReadonlyArray<{ readonly signedId: number; readonly kyberId: number; readonly at: number }>;
+  readonly retired: ReadonlyArray<{
+    readonly signedId: number;
+    readonly kyberId: number;
+    readonly at: number;
+  }>;
+  /** The current signed and last-resort prekeys reached the relay. */
+  readonly published: boolean;
 }
 
 export function encodeKeyState(s: KeyState): Uint8Array {

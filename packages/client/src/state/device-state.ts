@@ -136,7 +136,8 @@ export class DeviceState<R> {
   ) {}
 
   get local(): LocalIdentity {
-    if (this.#local === null) throw new ClientError('NOT_REGISTERED', 'this device has no identity yet');
+    if (this.#local === null)
+      throw new ClientError('NOT_REGISTERED', 'this device has no identity yet');
     return this.#local;
   }
 
@@ -220,13 +221,13 @@ export class StateTransaction<R> {
 
   put(ns: string, key: string, value: Uint8Array): void {
     let m = this.#raw.get(ns);
-    if (m === undefined) this.#raw.set(ns, (m = new Map()));
+    if (m === undefined) this.#raw.set(ns, (m = new Map<string, Uint8Array | null>()));
     m.set(key, value);
   }
 
   delete(ns: string, key: string): void {
     let m = this.#raw.get(ns);
-    if (m === undefined) this.#raw.set(ns, (m = new Map()));
+    if (m === undefined) this.#raw.set(ns, (m = new Map<string, Uint8Array | null>()));
     m.set(key, null);
   }
 
@@ -260,7 +261,13 @@ export class StateTransaction<R> {
   async getTrust(accountId: string): Promise<TrustRecord | null> {
     const pending = this.#trust.get(accountId);
     if (pending !== undefined) return pending.value;
-    return this.#state.load(this.#state.caches.trust, accountId, NS.identities, accountId, decodeTrust);
+    return this.#state.load(
+      this.#state.caches.trust,
+      accountId,
+      NS.identities,
+      accountId,
+      decodeTrust,
+    );
   }
 
   putTrust(accountId: string, record: TrustRecord): void {
@@ -281,7 +288,9 @@ export class StateTransaction<R> {
     if (constantTimeEqual(current.key, key)) return;
     // When the current key was itself an unaccepted change, keep the last accepted one as "previous".
     const previousKey = current.accepted ? current.key : (current.previousKey ?? current.key);
-    const previousVerified = current.accepted ? current.verified : (current.previousVerified ?? false);
+    const previousVerified = current.accepted
+      ? current.verified
+      : (current.previousVerified ?? false);
     this.putTrust(accountId, {
       key,
       accepted: false,
@@ -291,7 +300,12 @@ export class StateTransaction<R> {
       previousVerified,
       changedAt: now,
     });
-    this.identityChanges.push({ contact: accountId, previousKey, newKey: key, wasVerified: previousVerified });
+    this.identityChanges.push({
+      contact: accountId,
+      previousKey,
+      newKey: key,
+      wasVerified: previousVerified,
+    });
   }
 
   // ---- prekeys -------------------------------------------------------------------------------
@@ -356,7 +370,7 @@ export class StateTransaction<R> {
 
   engineStores(): EngineStores<R> {
     if (this.#stores !== null) return this.#stores;
-    const tx = this;
+    const tx = this as StateTransaction<R>;
     const state = this.#state;
     const identity: IdentityKeyStore = {
       getIdentityKeyPair: () => Promise.resolve(state.local.identity),

@@ -48,6 +48,13 @@ export class HttpApi {
     return this.#base.replace(/^http/, 'ws') + routes.websocket.url;
   }
 
+  /** Like `call`, for routes that answer with a JSON body: a missing body is `NETWORK`. */
+  async json<N extends RouteName>(name: N, options: CallOptions<N> = {}): Promise<ResponseBody<N>> {
+    const body = await this.call(name, options);
+    if (body === undefined) throw new ClientError('NETWORK', `${name}: the relay sent no body`);
+    return body;
+  }
+
   async call<N extends RouteName>(
     name: N,
     options: CallOptions<N> = {},
@@ -110,7 +117,10 @@ function errorFrom(name: string, status: number, text: string): ClientError {
   if (!isApiErrorCode(code)) {
     return new ClientError('NETWORK', `${name}: unexpected HTTP ${status} from the relay`);
   }
-  return serverRejected(name, new ApiError(code, undefined, details === undefined ? {} : { details }));
+  return serverRejected(
+    name,
+    new ApiError(code, undefined, details === undefined ? {} : { details }),
+  );
 }
 
 /** A `SERVER_REJECTED` ClientError for a relay error (HTTP body or WebSocket ERROR frame). */

@@ -178,7 +178,9 @@ export class MessageSocket {
     if (socket === null || this.#state !== 'open') return;
     for (let i = 0; i < guids.length; i += MAX_ACKS_PER_FRAME) {
       try {
-        socket.send(encodeClientFrame({ type: 'ack', guids: guids.slice(i, i + MAX_ACKS_PER_FRAME) }));
+        socket.send(
+          encodeClientFrame({ type: 'ack', guids: guids.slice(i, i + MAX_ACKS_PER_FRAME) }),
+        );
       } catch {
         return;
       }

@@ -1,7 +1,8 @@
 /**
  * The edwards25519 group (RFC 8032 §5.1: −x² + y² = 1 + d·x²·y² over GF(2^255 − 19)) on the limb
  * arithmetic of `field25519.ts`: point representations, the addition and doubling formulas, the
- * curve constants and base point, and the RFC 8032 §5.1.2/§5.1.3 encoding and decoding. Shared by
+ * curve constants and base point, the RFC 8032 §5.1.2/§5.1.3 encoding and decoding, and the
+ * Montgomery → Edwards map of RFC 7748 §4.1 (for XEdDSA's X25519 public keys). Shared by
  * `ed25519-fixed-base.ts` (signing) and `ed25519-double-base.ts` (verification), for XEdDSA
  * (signal-wire.md §4).
  *
@@ -44,7 +45,7 @@ export interface Extended {
   readonly T: Fe;
 }
 /** Completed coordinates ((X : Z), (Y : T)): x = X/Z, y = Y/T (ref10 `ge_p1p1`). */
-export type Completed = Extended;
+type Completed = Extended;
 /** Affine Niels form (y + x, y − x, 2d·x·y), for tables of fixed points (ref10 `ge_precomp`). */
 export interface Niels {
   readonly yPlusX: Fe;
@@ -343,7 +344,7 @@ function fail(what: string): never {
 }
 
 /** d, 2d and sqrt(−1), computed on first use with this module's own arithmetic. */
-export function curveConstants(): CurveConstants {
+function curveConstants(): CurveConstants {
   if (constants !== undefined) return constants;
   const d = fe();
   feInvert(d, feFromSmall(121666));

@@ -51,11 +51,13 @@ function load(to: Float64Array, bytes: Uint8Array, length: number): number {
 
 /** Signed carries of x[from..to] into the next limb (each ends in [−2^20, 2^20]). */
 function carry(from: number, to: number): void {
+  let v = x[from]!;
   for (let i = from; i <= to; i++) {
-    const t = x[i]! * INV_LIMB + ROUND - ROUND;
-    x[i] = x[i]! - t * LIMB;
-    x[i + 1] = x[i + 1]! + t;
+    const t = v * INV_LIMB + ROUND - ROUND;
+    x[i] = v - t * LIMB;
+    v = x[i + 1]! + t;
   }
+  x[to + 1] = v;
 }
 
 /** x_i·2^(21i) ≡ −x_i·c·2^(21(i−12)) for i in [lo, hi] (hi − lo ≤ 5). */

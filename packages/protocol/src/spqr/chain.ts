@@ -129,8 +129,24 @@ nextInfo.set(NEXT_LABEL, 4);
 
 /** One KDF step from `next` to index `ctr`: returns the 64-byte `next' ‖ key` block. */
 function step(next: Uint8Array, ctr: number): Uint8Array {
-  new DataView(nextInfo.buffer).setUint32(0, ctr);
+  nextInfo[0] = ctr >>> 24;
+  nextInfo[1] = ctr >>> 16;
+  nextInfo[2] = ctr >>> 8;
+  nextInfo[3] = ctr;
   return hkdfSha256(next, ZERO_SALT, nextInfo, 64);
+}
+
+/** `chain` with new links (and send epoch); a literal, so every chain shares one shape. */
+function withLinks(chain: Chain, links: readonly ChainEpoch[], sendEpoch: number): Chain {
+  return {
+    direction: chain.direction,
+    currentEpoch: chain.currentEpoch,
+    sendEpoch,
+    links,
+    nextRoot: chain.nextRoot,
+    maxJump: chain.maxJump,
+    maxOooKeys: chain.maxOooKeys,
+  };
 }
 
 function linkIndex(chain: Chain, epoch: number): number {
@@ -167,10 +183,13 @@ export function sendKey(
   if (next === null || ctr >= U32_MAX) fail('send chain is not available');
   const g = step(next, ctr + 1);
   const updated = links.slice();
-  updated[at] = { send: { ...link.send, ctr: ctr + 1, next: g.slice(0, 32) }, recv: link.recv };
+  updated[at] = {
+    send: { ctr: ctr + 1, next: g.slice(0, 32), skipped: link.send.skipped },
+    recv: link.recv,
+  };
   const key = g.slice(32, 64);
   g.fill(0);
-  return { chain: { ...chain, sendEpoch: epoch, links: updated }, index: ctr + 1, key };
+  return { chain: withLinks(chain, updated, epoch), index: ctr + 1, key };
 }
 
 /** The receiving key of `index` in `epoch`, with the chain that no longer holds it. */
@@ -184,7 +203,7 @@ export function recvKey(
   const recv = directionKey(link.recv, index, chain.maxJump, chain.maxOooKeys);
   const links = chain.links.slice();
   links[at] = { send: link.send, recv: recv.direction };
-  return { chain: { ...chain, links }, key: recv.key };
+  return { chain: withLinks(chain, links, chain.sendEpoch), key: recv.key };
 }
 
 function directionKey(
@@ -199,7 +218,7 @@ function directionKey(
     if (at + maxOoo < ctr) fail(`key trimmed: ${at}`);
     const taken = takeSkippedKey(dir.skipped, at);
     if (taken === null) fail(`key already requested: ${at}`);
-    return { direction: { ...dir, skipped: taken.skipped }, key: taken.key };
+    return { direction: { ctr, next: dir.next, skipped: taken.skipped }, key: taken.key };
   }
   if (at - ctr > maxJump) fail(`key jump: ${ctr} - ${at}`);
   if (dir.next === null) fail('receive chain is not available');

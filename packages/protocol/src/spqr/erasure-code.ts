@@ -99,7 +99,8 @@ export function encodeChunk(encoder: ErasureEncoder, index: number): Chunk {
 /** The next chunk and the encoder that follows it (the input is not changed). */
 export function nextChunk(encoder: ErasureEncoder): { encoder: ErasureEncoder; chunk: Chunk } {
   const chunk = encodeChunk(encoder, encoder.next & MAX_CHUNK_INDEX);
-  return { encoder: { ...encoder, next: (encoder.next + 1) >>> 0 }, chunk };
+  const { payload, words } = encoder;
+  return { encoder: { payload, words, next: (encoder.next + 1) >>> 0 }, chunk };
 }
 
 // --- decoder ---------------------------------------------------------------------------------

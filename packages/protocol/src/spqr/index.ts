@@ -77,7 +77,12 @@ export function spqrSend(
     payload: sent.payload,
   });
   return {
-    state: new SpqrState({ ...data, braid: sent.state, chain: nextChain }),
+    state: new SpqrState({
+      direction: data.direction,
+      braid: sent.state,
+      chain: nextChain,
+      received: data.received,
+    }),
     message,
     key,
   };
@@ -113,7 +118,12 @@ export function spqrRecv(
     key = r.key;
   }
   return {
-    state: new SpqrState({ ...data, braid: received.state, chain, received: true }),
+    state: new SpqrState({
+      direction: data.direction,
+      braid: received.state,
+      chain,
+      received: true,
+    }),
     key,
   };
 }

@@ -40,6 +40,16 @@ const TYPE_CODES = {
   ct2: 6,
 } as const satisfies Record<SpqrPayload['type'], number>;
 
+/** Chunk payload types by wire code − 1 (code 4, Ct1Ack, carries no chunk). */
+const CHUNK_TYPES: readonly (ChunkPayloadType | undefined)[] = [
+  'hdr',
+  'ek',
+  'ekCt1Ack',
+  undefined,
+  'ct1',
+  'ct2',
+];
+
 function fail(message: string): never {
   throw new ProtocolError('PQ_RATCHET', `message decode failed: ${message}`);
 }
@@ -142,9 +152,7 @@ export function parseSpqrMessage(data: Uint8Array): SpqrMessage {
       const end = ci.next + CHUNK_LENGTH;
       if (end > data.length) fail('truncated chunk');
       if (ci.value < 0 || ci.value > MAX_CHUNK_INDEX) fail('chunk index exceeds 65535');
-      const type = (['hdr', 'ek', 'ekCt1Ack', '', 'ct1', 'ct2'] as const)[
-        code - 1
-      ] as ChunkPayloadType;
+      const type = CHUNK_TYPES[code - 1]!;
       payload = { type, chunk: { index: ci.value, data: data.slice(ci.next, end) } };
       break;
     }

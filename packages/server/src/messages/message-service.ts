@@ -92,7 +92,7 @@ export class MessageService {
     }));
     // The device list is checked inside the group-commit transaction (storage port, storeSends),
     // so a device added or removed between check and write cannot slip through.
-    const early = this.sends.enqueue({
+    const outcome = await this.sends.enqueue({
       sourceAccountId: source.accountId,
       sourceDeviceId: source.deviceId,
       clientMessageId: toBase64Url(frame.clientMessageId),
@@ -100,9 +100,7 @@ export class MessageService {
       recipientAccountId: frame.recipient,
       envelopes,
     });
-    void early.then((o) => { if (o.status === 'stored') for (const envelope of envelopes) this.o.fanOut.publish(envelope.accountId, envelope.deviceId, { type: 'envelope', envelope }); }, () => undefined);
-    const outcome = { status: 'duplicate' as const, serverTimestamp };
-    switch (outcome.status as string) {
+    switch (outcome.status) {
       case 'stored':
         for (const envelope of envelopes) {
           this.o.fanOut.publish(envelope.accountId, envelope.deviceId, {
