@@ -18,7 +18,10 @@ const RULES = {
   },
   'packages/client': { deny: [/^@sotto\/server$/, ...DRIVERS.map((d) => new RegExp(`^${d}$`))] },
 };
-const ADAPTER_DENY = [/^@sotto\/(protocol|client)$/];
+// Server-side adapters (storage, fan-out) never see protocol or client code; client-store adapters
+// implement the client's port and may import @sotto/client, but never the server.
+const SERVER_ADAPTER_DENY = [/^@sotto\/(protocol|client)$/];
+const CLIENT_ADAPTER_DENY = [/^@sotto\/server$/];
 const APP_DENY = DRIVERS.map((d) => new RegExp(`^${d}$`));
 
 function* files(dir) {
@@ -68,7 +71,8 @@ for (const group of ['adapters', 'apps']) {
   for (const name of readdirSync(group)) {
     const ws = join(group, name);
     if (!existsSync(join(ws, 'package.json'))) continue;
-    if (group === 'adapters') check(ws, null, ADAPTER_DENY);
+    if (group === 'adapters')
+      check(ws, null, name.startsWith('client-store-') ? CLIENT_ADAPTER_DENY : SERVER_ADAPTER_DENY);
     else check(ws, null, APP_DENY);
   }
 }

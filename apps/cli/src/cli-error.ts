@@ -18,7 +18,15 @@ export type CliErrorCode =
   /** The two passphrase (or PIN) entries differ. */
   | 'MISMATCH'
   /** Something was needed from a terminal that is not there (no TTY, no variable). */
-  | 'NO_TERMINAL';
+  | 'NO_TERMINAL'
+  /** The relay could not be reached (or did not answer in time). */
+  | 'UNREACHABLE'
+  /** A message was stored but held: the contact's safety number changed and was not accepted. */
+  | 'HELD'
+  /** A compared safety number does not match. */
+  | 'SAFETY_NUMBER_MISMATCH'
+  /** The relay did not confirm something in time. */
+  | 'TIMEOUT';
 
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -195,17 +203,29 @@ function clientFailure(err: ClientError, ctx: ErrorContext): Failure {
   }
 }
 
+function cliExitCode(code: CliErrorCode): number {
+  switch (code) {
+    case 'USAGE':
+    case 'MISMATCH':
+    case 'NO_TERMINAL':
+      return EXIT.USAGE;
+    case 'INTERRUPTED':
+      return EXIT.INTERRUPTED;
+    case 'UNREACHABLE':
+    case 'TIMEOUT':
+      return EXIT.UNAVAILABLE;
+    case 'SAFETY_NUMBER_MISMATCH':
+      return EXIT.REFUSED;
+    case 'NO_PROFILE':
+    case 'UNKNOWN_CONTACT':
+    case 'HELD':
+      return EXIT.FAILURE;
+  }
+}
+
 /** One line and an exit code for any error; unknown errors say "internal error" with their message. */
 export function describeFailure(err: unknown, ctx: ErrorContext): Failure {
-  if (CliError.is(err)) {
-    const exitCode =
-      err.code === 'USAGE' || err.code === 'MISMATCH' || err.code === 'NO_TERMINAL'
-        ? EXIT.USAGE
-        : err.code === 'INTERRUPTED'
-          ? EXIT.INTERRUPTED
-          : EXIT.FAILURE;
-    return { message: err.message, exitCode };
-  }
+  if (CliError.is(err)) return { message: err.message, exitCode: cliExitCode(err.code) };
   if (SqliteClientStoreError.is(err)) return storeFailure(err, ctx);
   if (ClientError.is(err)) return clientFailure(err, ctx);
   const message = err instanceof Error ? err.message : String(err);
