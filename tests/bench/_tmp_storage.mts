@@ -15,7 +15,7 @@ for (let i = 0; i < N; i++) {
   accounts.push(id);
 }
 const BATCH = Number(process.env.BATCH ?? 64);
-const ROUNDS = 100;
+const ROUNDS = Number(process.env.ROUNDS ?? 100);
 const content = randomBytes(256);
 let tSend = 0, tAck = 0;
 for (let r = 0; r < ROUNDS; r++) {

@@ -14,7 +14,9 @@
  * Measured per relay: delivered messages per second (first send → last delivery), latency from
  * send to delivery at the recipient (p50, p99), lost (acknowledged to the sender, never delivered:
  * must be 0), duplicate deliveries, and the relay's memory (VmHWM peak and VmRSS from /proc).
- * A short unmeasured warm-up runs first on each. Ends with
+ * A short unmeasured warm-up runs first on each, then BENCH_ROUNDS (default 3) measured rounds
+ * alternate between the two relays, so load from elsewhere on the machine hits both alike; the
+ * median round of each is reported. Ends with
  * `bench:relay msgs_per_s=<n> p99_ms=<n> floor_ratio=<x> lost=<n>` (Sotto's figures; the ratio is
  * Sotto's msgs/s ÷ the floor's). BENCH_PROFILE=1 runs the relay with `--cpu-prof` (profile written
  * to the data directory's parent on exit, path printed).
@@ -29,11 +31,13 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ENVELOPE_TYPES, FRAME_TYPES, FRAME_VERSION, encodeClientFrame } from '@sotto/api';
 import { registerAccount, testNumber } from '../e2e/support/relay-client.js';
-import { processMemoryKb, spawnRelay } from '../e2e/support/relay-process.js';
+import { processCpuMs, processMemoryKb, spawnRelay } from '../e2e/support/relay-process.js';
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 200);
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 50);
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 8);
+/** Measured rounds per relay, alternating Sotto and the floor; medians are reported. */
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
 const WARMUP_MESSAGES = Math.min(10, MESSAGES);
 const CONTENT_BYTES = 256;
@@ -67,6 +71,10 @@ interface LoadResult {
   readonly msgsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time the relay process used per delivered message (µs), NaN if unknown. */
+  readonly relayCpuUsPerMsg: number;
+  /** CPU time this load generator used per delivered message (µs). */
+  readonly generatorCpuUsPerMsg: number;
 }
 
 /** A 16-byte client message id prefix for this run; the rest is sender and sequence. */
@@ -185,6 +193,7 @@ async function runLoad(
   clients: readonly Client[],
   perClient: number,
   base: number,
+  relayPid?: number,
 ): Promise<LoadResult> {
   const n = clients.length;
   const total = n * perClient;
@@ -255,6 +264,8 @@ async function runLoad(
     });
   }
 
+  const cpuBefore = relayPid === undefined ? undefined : await processCpuMs(relayPid);
+  const generatorCpu = process.cpuUsage();
   const start = performance.now();
   for (const c of clients) pump(c);
   await allSent;
@@ -266,6 +277,8 @@ async function runLoad(
     };
     check();
   });
+  const generatorUs = process.cpuUsage(generatorCpu);
+  const cpuAfter = relayPid === undefined ? undefined : await processCpuMs(relayPid);
   let lost = 0;
   for (let k = 0; k < total; k++) if (acked[k] === 1 && delivered[k] === 0) lost++;
   const seconds = (lastDelivery - start) / 1000;
@@ -281,6 +294,11 @@ async function runLoad(
     msgsPerSecond: deliveredCount / seconds,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
+    relayCpuUsPerMsg:
+      cpuBefore === undefined || cpuAfter === undefined
+        ? NaN
+        : ((cpuAfter - cpuBefore) * 1000) / deliveredCount,
+    generatorCpuUsPerMsg: (generatorUs.user + generatorUs.system) / deliveredCount,
   };
 }
 
@@ -327,7 +345,8 @@ function describe(name: string, r: LoadResult, mem: { hwmKb: number; rssKb: numb
     `  ${name.padEnd(38)} ${r.msgsPerSecond.toFixed(0).padStart(7)} msgs/s  ` +
       `p50 ${r.p50Ms.toFixed(1).padStart(6)} ms  p99 ${r.p99Ms.toFixed(1).padStart(7)} ms  ` +
       `delivered ${r.delivered}/${r.acked} acked (${r.sent} sent) in ${r.seconds.toFixed(2)} s  ` +
-      `lost ${r.lost}  dup ${r.duplicates}  ` +
+      `lost ${r.lost}  dup ${r.duplicates}  relay CPU ${r.relayCpuUsPerMsg.toFixed(0)} µs/msg  ` +
+      `generator CPU ${r.generatorCpuUsPerMsg.toFixed(0)} µs/msg  ` +
       `rss ${mb(mem?.rssKb)} (peak ${mb(mem?.hwmKb)})${errs.length > 0 ? `  errors ${errs}` : ''}`,
   );
 }
@@ -350,61 +369,101 @@ function spawnFloor(): Promise<{ child: ChildProcess; port: number }> {
   });
 }
 
+function median(values: readonly number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The median round (by msgs/s) with the losses, duplicates and errors of all rounds. */
+function summarise(rounds: readonly LoadResult[]): LoadResult {
+  const m = median(rounds.map((r) => r.msgsPerSecond));
+  const mid = rounds.find((r) => r.msgsPerSecond === m) ?? rounds[0]!;
+  const errors: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return {
+    ...mid,
+    msgsPerSecond: m,
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    relayCpuUsPerMsg: median(rounds.map((r) => r.relayCpuUsPerMsg)),
+    generatorCpuUsPerMsg: median(rounds.map((r) => r.generatorCpuUsPerMsg)),
+    lost: rounds.reduce((n, r) => n + r.lost, 0),
+    duplicates: rounds.reduce((n, r) => n + r.duplicates, 0),
+    errors,
+  };
+}
+
 async function main(): Promise<void> {
-  if (CLIENTS < 2 || MESSAGES < 1 || WINDOW < 1) throw new Error('need ≥2 clients, ≥1 message');
+  if (CLIENTS < 2 || MESSAGES < 1 || WINDOW < 1 || ROUNDS < 1) {
+    throw new Error('need ≥2 clients, ≥1 message, a window and a round');
+  }
   console.log(
     `bench:relay — ${CLIENTS} clients × ${MESSAGES} messages of ${CONTENT_BYTES} bytes, ` +
-      `window ${WINDOW}, loopback WebSockets, load generator in its own process`,
+      `window ${WINDOW}, ${ROUNDS} rounds each (alternating, medians), loopback WebSockets, ` +
+      `load generator in its own process`,
   );
 
-  // ---- Sotto: the relay process as shipped -----------------------------------------------------
   const workDir = mkdtempSync(join(tmpdir(), 'sotto-bench-'));
-  const dataDir = join(workDir, 'data');
   const relay = await spawnRelay(
-    { SOTTO_DATA_DIR: dataDir, SOTTO_SMS: 'console', SOTTO_UNLIMITED_ADDRESSES: '127.0.0.1' },
+    {
+      SOTTO_DATA_DIR: join(workDir, 'data'),
+      SOTTO_SMS: 'console',
+      SOTTO_UNLIMITED_ADDRESSES: '127.0.0.1',
+    },
     PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${workDir}`] } : {},
   );
-  let sotto: LoadResult;
-  let sottoMem: { hwmKb: number; rssKb: number } | undefined;
+  const floor = await spawnFloor();
   try {
     const t = performance.now();
     const accounts = await registerAll(relay.url, relay.codeFor, CLIENTS);
     console.log(
       `  registered ${CLIENTS} accounts in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
-    const target: Target = {
-      name: 'sotto',
-      wsUrl: `${relay.url.replace(/^http/, 'ws')}/v1/websocket`,
-      headers: (a) => ({ authorization: a.authorization }),
-    };
-    const clients = await connect(target, accounts);
-    await runLoad(clients, WARMUP_MESSAGES, 0);
-    sotto = await runLoad(clients, MESSAGES, 1_000_000);
-    sottoMem = await processMemoryKb(relay.pid);
-    await closeAll(clients);
+    const sottoClients = await connect(
+      {
+        name: 'sotto',
+        wsUrl: `${relay.url.replace(/^http/, 'ws')}/v1/websocket`,
+        headers: (a) => ({ authorization: a.authorization }),
+      },
+      accounts,
+    );
+    const floorClients = await connect(
+      {
+        name: 'floor',
+        wsUrl: `ws://127.0.0.1:${floor.port}/v1/websocket`,
+        headers: (a) => ({ 'x-sotto-account': a.accountId }),
+      },
+      accounts,
+    );
+    await runLoad(sottoClients, WARMUP_MESSAGES, 0);
+    await runLoad(floorClients, WARMUP_MESSAGES, 0);
+    const sottoRounds: LoadResult[] = [];
+    const floorRounds: LoadResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const base = round * 1_000_000;
+      sottoRounds.push(await runLoad(sottoClients, MESSAGES, base, relay.pid));
+      floorRounds.push(await runLoad(floorClients, MESSAGES, base, floor.child.pid));
+    }
+    const sottoMem = await processMemoryKb(relay.pid);
+    const floorMem = await processMemoryKb(floor.child.pid!);
+    await closeAll(sottoClients);
+    await closeAll(floorClients);
     const exit = await relay.stop('SIGTERM');
     if (exit !== 0) throw new Error(`relay exited with ${String(exit)}: ${relay.stderr()}`);
     if (PROFILE) console.log(`  cpu profile written under ${workDir}`);
 
-    // ---- the floor: same clients, same frames, nothing else ----------------------------------
-    const floor = await spawnFloor();
-    let floorResult: LoadResult;
-    let floorMem: { hwmKb: number; rssKb: number } | undefined;
-    try {
-      const floorTarget: Target = {
-        name: 'floor',
-        wsUrl: `ws://127.0.0.1:${floor.port}/v1/websocket`,
-        headers: (a) => ({ 'x-sotto-account': a.accountId }),
-      };
-      const floorClients = await connect(floorTarget, accounts);
-      await runLoad(floorClients, WARMUP_MESSAGES, 0);
-      floorResult = await runLoad(floorClients, MESSAGES, 1_000_000);
-      floorMem = await processMemoryKb(floor.child.pid!);
-      await closeAll(floorClients);
-    } finally {
-      floor.child.kill('SIGTERM');
+    for (const [i, r] of sottoRounds.entries()) {
+      console.log(
+        `  round ${i + 1}: sotto ${r.msgsPerSecond.toFixed(0)} msgs/s ` +
+          `(${r.relayCpuUsPerMsg.toFixed(0)} µs relay CPU/msg), ` +
+          `floor ${floorRounds[i]!.msgsPerSecond.toFixed(0)} msgs/s ` +
+          `(${floorRounds[i]!.relayCpuUsPerMsg.toFixed(0)} µs relay CPU/msg)`,
+      );
     }
-
+    const sotto = summarise(sottoRounds);
+    const floorResult = summarise(floorRounds);
     describe('sotto (SQLite WAL, synchronous=FULL)', sotto, sottoMem);
     describe('floor (in-memory ws relay)', floorResult, floorMem);
     const ratio = sotto.msgsPerSecond / floorResult.msgsPerSecond;
@@ -414,6 +473,7 @@ async function main(): Promise<void> {
     );
     if (sotto.lost > 0 || floorResult.lost > 0) process.exitCode = 1;
   } finally {
+    floor.child.kill('SIGTERM');
     await relay.stop('SIGKILL');
     if (!PROFILE) rmSync(workDir, { recursive: true, force: true });
   }

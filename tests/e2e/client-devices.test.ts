@@ -5,7 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '@sotto/client';
-import { newClient, record, registeredClient, startRelay, until, type Relay } from './client-support.js';
+import {
+  newClient,
+  record,
+  registeredClient,
+  startRelay,
+  until,
+  type Relay,
+} from './client-support.js';
 
 describe('linked devices through a real relay', () => {
   let relay: Relay;
@@ -27,7 +34,11 @@ describe('linked devices through a real relay', () => {
     expect(linked.accountId).toBe(b1.accountId);
     expect(linked.deviceId).toBe(2);
     expect(linked.number).toBe(b1.number);
-    await until(() => b1Events.some((e) => e.type === 'device-linked' && e.deviceId === 2), 20_000, 'device-linked');
+    await until(
+      () => b1Events.some((e) => e.type === 'device-linked' && e.deviceId === 2),
+      20_000,
+      'device-linked',
+    );
     expect((await b2.devices()).map((d) => d.deviceId)).toEqual([1, 2]);
     const b2Events = record(b2);
     const aEvents = record(a.client);
@@ -40,37 +51,75 @@ describe('linked devices through a real relay', () => {
       fromB.push((await b1.client.send(a.accountId, `b→a ${i}`)).id);
     }
     const texts = (events: typeof aEvents) =>
-      events.filter((e): e is { type: 'message'; message: StoredMessage } => e.type === 'message').map((e) => e.message);
+      events
+        .filter((e): e is { type: 'message'; message: StoredMessage } => e.type === 'message')
+        .map((e) => e.message);
 
     await until(() => texts(aEvents).length >= N, 60_000, 'A to receive 100');
     await until(() => texts(b1Events).length >= N, 60_000, 'B1 to receive 100');
     await until(() => texts(b2Events).length >= 2 * N, 60_000, 'B2 to see 200');
 
     // A got B's 100 in B's order of ids, exactly once.
-    expect(texts(aEvents).map((m) => m.id).sort()).toEqual([...fromB].sort());
+    expect(
+      texts(aEvents)
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([...fromB].sort());
     expect(new Set(texts(b1Events).map((m) => m.id))).toEqual(new Set(fromA));
     const b2Messages = texts(b2Events);
-    expect(b2Messages.filter((m) => m.direction === 'incoming').map((m) => m.id).sort()).toEqual([...fromA].sort());
+    expect(
+      b2Messages
+        .filter((m) => m.direction === 'incoming')
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([...fromA].sort());
     const b2Outgoing = b2Messages.filter((m) => m.direction === 'outgoing');
     expect(b2Outgoing.map((m) => m.id).sort()).toEqual([...fromB].sort());
-    expect(b2Outgoing.every((m) => m.conversation === a.accountId && m.authorDevice === 1)).toBe(true);
+    expect(b2Outgoing.every((m) => m.conversation === a.accountId && m.authorDevice === 1)).toBe(
+      true,
+    );
 
     // Delivery receipts for every message both ways; then read receipts.
     const statusOf = async (client: typeof a.client, contact: string) =>
-      (await client.messages(contact)).filter((m) => m.direction === 'outgoing').map((m) => m.status);
-    await until(async () => (await statusOf(a.client, b1.accountId)).every((s) => s === 'delivered'), 60_000, 'A delivered');
-    await until(async () => (await statusOf(b1.client, a.accountId)).every((s) => s === 'delivered'), 60_000, 'B delivered');
+      (await client.messages(contact))
+        .filter((m) => m.direction === 'outgoing')
+        .map((m) => m.status);
+    await until(
+      async () => (await statusOf(a.client, b1.accountId)).every((s) => s === 'delivered'),
+      60_000,
+      'A delivered',
+    );
+    await until(
+      async () => (await statusOf(b1.client, a.accountId)).every((s) => s === 'delivered'),
+      60_000,
+      'B delivered',
+    );
     await b1.client.markRead(a.accountId, fromA);
     await a.client.markRead(b1.accountId, fromB);
-    await until(async () => (await statusOf(a.client, b1.accountId)).every((s) => s === 'read'), 60_000, 'A read');
-    await until(async () => (await statusOf(b1.client, a.accountId)).every((s) => s === 'read'), 60_000, 'B read');
+    await until(
+      async () => (await statusOf(a.client, b1.accountId)).every((s) => s === 'read'),
+      60_000,
+      'A read',
+    );
+    await until(
+      async () => (await statusOf(b1.client, a.accountId)).every((s) => s === 'read'),
+      60_000,
+      'B read',
+    );
 
     // Every conversation stored once per device, in order of sending.
     const b2Conversation = await b2.messages(a.accountId);
     expect(b2Conversation.length).toBe(2 * N);
     expect(new Set(b2Conversation.map((m) => `${m.author}/${m.id}`)).size).toBe(2 * N);
     // B2 learnt that B1 read A's messages.
-    await until(async () => (await b2.messages(a.accountId)).filter((m) => m.direction === 'incoming').every((m) => m.status === 'read'), 30_000, 'B2 synced reads');
+    await until(
+      async () =>
+        (await b2.messages(a.accountId))
+          .filter((m) => m.direction === 'incoming')
+          .every((m) => m.status === 'read'),
+      30_000,
+      'B2 synced reads',
+    );
 
     for (const c of [a.client, b1.client, b2]) await c.close();
   }, 180_000);

@@ -5,10 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import type { ClientEvent, StoredMessage } from '@sotto/client';
-import { newClient, record, registeredClient, startRelay, until, type Relay } from './client-support.js';
+import {
+  newClient,
+  record,
+  registeredClient,
+  startRelay,
+  until,
+  type Relay,
+} from './client-support.js';
 
 const messages = (events: ClientEvent[]) =>
-  events.filter((e): e is Extract<ClientEvent, { type: 'message' }> => e.type === 'message').map((e) => e.message);
+  events
+    .filter((e): e is Extract<ClientEvent, { type: 'message' }> => e.type === 'message')
+    .map((e) => e.message);
 
 describe('identity keys through a real relay', () => {
   let relay: Relay;
@@ -30,7 +39,10 @@ describe('identity keys through a real relay', () => {
     const fromB = await b.client.safetyNumber(a.accountId);
     expect(fromA.digits).toMatch(/^[0-9]{60}$/);
     expect(fromA.digits).toBe(fromB.digits);
-    expect(await a.client.contact(b.accountId)).toMatchObject({ identityState: 'trusted', verified: false });
+    expect(await a.client.contact(b.accountId)).toMatchObject({
+      identityState: 'trusted',
+      verified: false,
+    });
 
     // A's own QR payload is not B's: scanning it must not verify.
     expect(await a.client.verifySafetyNumber(b.accountId, fromA.qrPayload)).toBe(false);
@@ -63,11 +75,20 @@ describe('identity keys through a real relay', () => {
     const c2Events = record(c2.client);
 
     const held = await a.client.send(c1.accountId, 'after the change');
-    const changed = await a.client.waitFor('identity-changed', (e) => e.contact === c1.accountId, 20_000);
+    const changed = await a.client.waitFor(
+      'identity-changed',
+      (e) => e.contact === c1.accountId,
+      20_000,
+    );
     expect(Buffer.from(changed.previousKey!).equals(Buffer.from(oldKey))).toBe(true);
     expect(Buffer.from(changed.newKey).equals(Buffer.from(oldKey))).toBe(false);
     expect(changed.wasVerified).toBe(true);
-    await until(() => aEvents.some((e) => e.type === 'message-status' && e.id === held.id && e.status === 'held'), 20_000, 'held status');
+    await until(
+      () =>
+        aEvents.some((e) => e.type === 'message-status' && e.id === held.id && e.status === 'held'),
+      20_000,
+      'held status',
+    );
     const contact = await a.client.contact(c1.accountId);
     expect(contact).toMatchObject({ identityState: 'changed', verified: false });
     expect(Buffer.from(contact.identityKey!).equals(Buffer.from(changed.newKey))).toBe(true);
@@ -84,7 +105,10 @@ describe('identity keys through a real relay', () => {
     expect(await a.client.acceptIdentityChange(c1.accountId)).toBe(true);
     expect(await a.client.acceptIdentityChange(c1.accountId)).toBe(false);
     await until(() => messages(c2Events).length === 2, 20_000, 'held messages to arrive');
-    expect(messages(c2Events).map((m: StoredMessage) => m.body)).toEqual(['after the change', 'also held']);
+    expect(messages(c2Events).map((m: StoredMessage) => m.body)).toEqual([
+      'after the change',
+      'also held',
+    ]);
     expect((await a.client.contact(c1.accountId)).identityState).toBe('trusted');
     // The new key is what A now trusts (C's identity, checked independently of the SDK).
     const c2Key = (await c2.client.safetyNumber(a.accountId)).digits;

@@ -30,9 +30,17 @@ describe('client messaging through a real relay', () => {
     expect(got.message.author).toBe(a.accountId);
     expect(got.message.id).toBe(sent.id);
 
-    await until(() => aEvents.some((e) => e.type === 'message-status' && e.status === 'delivered'), 20_000, 'delivery receipt');
+    await until(
+      () => aEvents.some((e) => e.type === 'message-status' && e.status === 'delivered'),
+      20_000,
+      'delivery receipt',
+    );
     await b.client.markRead(a.accountId, [sent.id]);
-    await until(() => aEvents.some((e) => e.type === 'message-status' && e.status === 'read'), 20_000, 'read receipt');
+    await until(
+      () => aEvents.some((e) => e.type === 'message-status' && e.status === 'read'),
+      20_000,
+      'read receipt',
+    );
     const stored = await a.client.messages(b.accountId);
     expect(stored.map((m) => [m.body, m.status])).toEqual([['hello B', 'read']]);
 

@@ -3,15 +3,18 @@
  * `spawnRelay`), SDK clients over in-memory stores talking to it through `ws`, unique phone
  * numbers, and small waiting helpers.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
 import {
   createClient,
   type ClientEvent,
   type ClientOptions,
   type ClientStore,
+  type ClientStoreTransaction,
   type SottoClient,
   type WebSocketFactory,
 } from '@sotto/client';
@@ -29,12 +32,15 @@ export interface Relay {
 
 export async function startRelay(env: Record<string, string> = {}): Promise<Relay> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sotto-client-e2e-'));
-  const process = await spawnRelay({
-    SOTTO_DATA_DIR: dataDir,
-    SOTTO_SMS: 'console',
-    SOTTO_UNLIMITED_ADDRESSES: '127.0.0.1',
-    ...env,
-  }, 60_000);
+  const process = await spawnRelay(
+    {
+      SOTTO_DATA_DIR: dataDir,
+      SOTTO_SMS: 'console',
+      SOTTO_UNLIMITED_ADDRESSES: '127.0.0.1',
+      ...env,
+    },
+    60_000,
+  );
   return {
     process,
     url: process.url,
@@ -55,7 +61,7 @@ export function newNumber(): string {
   return `+1415555${nextNumber.toString().padStart(4, '0')}`;
 }
 
-export type TestClientOptions = Partial<Omit<ClientOptions<unknown>, 'serverUrl' | 'webSocketFactory'>>;
+export type TestClientOptions = Partial<Omit<ClientOptions<unknown>, 'serverUrl'>>;
 
 export async function newClient(
   relay: Relay,
@@ -79,7 +85,11 @@ export async function registeredClient(
   const number = options.number ?? newNumber();
   await client.requestCode(number);
   const code = await relay.process.codeFor(number);
-  const info = await client.register({ number, code, ...(options.pin === undefined ? {} : { pin: options.pin }) });
+  const info = await client.register({
+    number,
+    code,
+    ...(options.pin === undefined ? {} : { pin: options.pin }),
+  });
   await client.connect();
   return { client, number, accountId: info.accountId };
 }
@@ -92,7 +102,11 @@ export function record(client: SottoClient): ClientEvent[] {
 }
 
 /** Waits until `check` holds, polling every 20 ms. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'a condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'a condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -199,13 +213,15 @@ export class KillableStore implements ClientStore {
     this.#check();
     return this.inner.delete(ns, key);
   }
-  async transaction<T>(fn: (tx: import('@sotto/client').ClientStoreTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: ClientStoreTransaction) => Promise<T>): Promise<T> {
     this.#check();
     return this.inner.transaction(async (tx) => {
-      const guard = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A) => {
-        this.#check();
-        return f(...a);
-      };
+      const guard =
+        <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+        async (...a: A) => {
+          this.#check();
+          return f(...a);
+        };
       const result = await fn({
         get: guard((ns: string, key: string) => tx.get(ns, key)),
         list: guard((ns: string) => tx.list(ns)),
@@ -219,4 +235,45 @@ export class KillableStore implements ClientStore {
   async close() {
     /* the inner store outlives the "process" */
   }
+}
+
+// ---- raw relay access (independent of the SDK) -------------------------------------------------
+
+export interface RawDevice {
+  readonly accountId: string;
+  readonly authorization: string;
+}
+
+/** Registers an account over plain HTTP (a random identity key; it never sends messages). */
+export async function rawAccount(relay: Relay): Promise<RawDevice> {
+  const number = newNumber();
+  const post = (path: string, body: unknown) =>
+    fetch(relay.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  expect((await post('/v1/verification/code', { number })).status).toBe(202);
+  const code = await relay.process.codeFor(number);
+  const identityKey = Buffer.concat([Buffer.of(5), randomBytes(32)]).toString('base64');
+  const res = await post('/v1/accounts', { number, code, registrationId: 77, identityKey });
+  expect(res.status).toBe(200);
+  const j = (await res.json()) as { accountId: string; deviceId: number; credential: string };
+  const user = `${j.accountId}.${j.deviceId}:${j.credential}`;
+  return { accountId: j.accountId, authorization: `Basic ${Buffer.from(user).toString('base64')}` };
+}
+
+/** Fetches (and so consumes a one-time prekey of) every device's bundle of `accountId`. */
+export async function rawFetchBundle(
+  relay: Relay,
+  as: RawDevice,
+  accountId: string,
+): Promise<{
+  devices: Array<{ deviceId: number; signedPreKey: { keyId: number }; preKey?: { keyId: number } }>;
+}> {
+  const res = await fetch(`${relay.url}/v1/keys/${accountId}/*`, {
+    headers: { authorization: as.authorization },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as never;
 }

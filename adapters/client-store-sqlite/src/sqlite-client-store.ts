@@ -115,9 +115,14 @@ function asBuffer(bytes: Uint8Array): Buffer {
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** A rejected promise for a synchronous failure of a method that returns a promise. */
+function rejected<T>(err: unknown): Promise<T> {
+  return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+}
+
 function sqliteCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
+    const code = err.code;
     if (typeof code === 'string') return code;
   }
   return undefined;
@@ -469,7 +474,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
       this.#checkOpen();
       return Promise.resolve(this.#readCommitted(this.#cipher.namespaceId(namespace), key));
     } catch (err) {
-      return Promise.reject(err as Error);
+      return rejected(err);
     }
   }
 
@@ -479,7 +484,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
       const entries = [...this.#listCommitted(this.#cipher.namespaceId(namespace))];
       return Promise.resolve(entries.sort(compareKeys));
     } catch (err) {
-      return Promise.reject(err as Error);
+      return rejected(err);
     }
   }
 
@@ -509,7 +514,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
         const sealed =
           value === undefined ? undefined : asBuffer(cipher.seal(namespaceId, keyId, key, value));
         let writes = pending.get(namespace);
-        if (writes === undefined) pending.set(namespace, (writes = new Map()));
+        if (writes === undefined) pending.set(namespace, (writes = new Map<string, PendingWrite>()));
         writes.set(key, { namespaceId, keyId, sealed, key, value: value?.slice() });
       };
       const tx: ClientStoreTransaction = {
@@ -520,7 +525,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
             if (staged !== undefined) return Promise.resolve(staged.value?.slice());
             return Promise.resolve(this.#readCommitted(cipher.namespaceId(namespace), key));
           } catch (err) {
-            return Promise.reject(err as Error);
+            return rejected(err);
           }
         },
         list: (namespace) => {
@@ -533,7 +538,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
             }
             return Promise.resolve([...merged].sort(compareKeys));
           } catch (err) {
-            return Promise.reject(err as Error);
+            return rejected(err);
           }
         },
         put: (namespace, key, value) => {
@@ -545,7 +550,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
             stage(namespace, key, value);
             return Promise.resolve();
           } catch (err) {
-            return Promise.reject(err as Error);
+            return rejected(err);
           }
         },
         delete: (namespace, key) => {
@@ -554,7 +559,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
             stage(namespace, key, undefined);
             return Promise.resolve();
           } catch (err) {
-            return Promise.reject(err as Error);
+            return rejected(err);
           }
         },
       };

@@ -11,8 +11,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
-import { KyselyStorage, migrateToLatest, type StorageDatabase } from '@sotto/server';
+import {
+  Kysely,
+  SqliteDialect,
+  type CompiledQuery,
+  type QueryResult,
+  type SqliteDatabase,
+} from 'kysely';
+import {
+  KyselyStorage,
+  migrateToLatest,
+  type HotTransaction,
+  type QueryExecutor,
+  type StorageDatabase,
+} from '@sotto/server';
 
 export interface SqliteStorageOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -44,16 +56,59 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     // mailbox) readable in the file; tests/e2e/server-learns-nothing.slow.test.ts checks this.
     // The cost is one zeroed page write per freed page (docs/performance.md).
     database.pragma('secure_delete = ON');
-    const db = new Kysely<StorageDatabase>({
-      dialect: new SqliteDialect({ database: withStatementCache(database) }),
-    });
+    const cached = withStatementCache(database);
+    const db = new Kysely<StorageDatabase>({ dialect: new SqliteDialect({ database: cached }) });
     await migrateToLatest(db, 'sqlite');
     // Kysely's SqliteDriver closes the database on destroy.
-    return new KyselyStorage(db, { flavour: 'sqlite' });
+    return new KyselyStorage(db, {
+      flavour: 'sqlite',
+      hotTransaction: directTransaction(db, database, cached),
+    });
   } catch (err) {
     database.close();
     throw err;
   }
+}
+
+/**
+ * The message path's transactions (KyselyStorageOptions.hotTransaction) without Kysely's
+ * per-query machinery: while Kysely's connection is held (its mutex, so no other query can
+ * interleave), BEGIN, the precompiled statements and COMMIT run straight on better-sqlite3 —
+ * the same SQL text, about half the cost per statement. ROLLBACK if the work fails.
+ */
+function directTransaction(
+  db: Kysely<StorageDatabase>,
+  database: Database.Database,
+  cached: SqliteDatabase,
+): HotTransaction {
+  const begin = database.prepare('BEGIN');
+  const commit = database.prepare('COMMIT');
+  const rollback = database.prepare('ROLLBACK');
+  const exec: QueryExecutor = {
+    executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+      const stmt = cached.prepare(query.sql) as unknown as Database.Statement;
+      const parameters = query.parameters as unknown[];
+      if (stmt.reader) return Promise.resolve({ rows: stmt.all(parameters) as R[] });
+      const { changes } = stmt.run(parameters);
+      return Promise.resolve({ rows: [], numAffectedRows: BigInt(changes) });
+    },
+    executeChanges(query: CompiledQuery): Promise<number> {
+      const stmt = cached.prepare(query.sql) as unknown as Database.Statement;
+      return Promise.resolve(stmt.run(query.parameters as unknown[]).changes);
+    },
+  };
+  return (work) =>
+    db.connection().execute(async () => {
+      begin.run();
+      try {
+        const result = await work(exec);
+        commit.run();
+        return result;
+      } catch (err) {
+        if (database.inTransaction) rollback.run();
+        throw err;
+      }
+    });
 }
 
 /** Prepared statements kept per SQL text; hot paths reuse a few dozen distinct statements. */

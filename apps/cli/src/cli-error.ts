@@ -21,8 +21,8 @@ export type CliErrorCode =
   | 'NO_TERMINAL'
   /** The relay could not be reached (or did not answer in time). */
   | 'UNREACHABLE'
-  /** A message was stored but held: the contact's safety number changed and was not accepted. */
-  | 'HELD'
+  /** A message was not sent: held (the contact's safety number changed) or refused by the relay. */
+  | 'NOT_SENT'
   /** A compared safety number does not match. */
   | 'SAFETY_NUMBER_MISMATCH'
   /** The relay did not confirm something in time. */
@@ -83,7 +83,10 @@ function detailNumber(details: unknown, name: string): number | undefined {
 function storeFailure(err: SqliteClientStoreError, ctx: ErrorContext): Failure {
   switch (err.code) {
     case 'WRONG_PASSPHRASE':
-      return { message: `wrong passphrase for the profile in ${ctx.profileDir}`, exitCode: EXIT.REFUSED };
+      return {
+        message: `wrong passphrase for the profile in ${ctx.profileDir}`,
+        exitCode: EXIT.REFUSED,
+      };
     case 'PASSPHRASE_REQUIRED':
       return {
         message: 'a passphrase is needed: set SOTTO_PASSPHRASE or run sotto in a terminal',
@@ -104,7 +107,10 @@ function storeFailure(err: SqliteClientStoreError, ctx: ErrorContext): Failure {
     case 'TAMPERED':
     case 'NOT_A_STORE':
     case 'UNSUPPORTED_FORMAT':
-      return { message: `cannot read the profile in ${ctx.profileDir}: ${err.message}`, exitCode: EXIT.FAILURE };
+      return {
+        message: `cannot read the profile in ${ctx.profileDir}: ${err.message}`,
+        exitCode: EXIT.FAILURE,
+      };
     case 'CLOSED':
     case 'TRANSACTION_ENDED':
     case 'BAD_ARGUMENT':
@@ -119,7 +125,8 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
       return { message: 'wrong verification code', exitCode: EXIT.REFUSED };
     case 'VERIFICATION_CODE_EXPIRED':
       return {
-        message: 'the verification code expired (or none was requested): run "sotto register" again',
+        message:
+          'the verification code expired (or none was requested): run "sotto register" again',
         exitCode: EXIT.REFUSED,
       };
     case 'VERIFICATION_ATTEMPTS_EXHAUSTED':
@@ -130,11 +137,14 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
     case 'REGISTRATION_LOCKED':
     case 'REGISTRATION_LOCK_MISMATCH': {
       const remaining = detailNumber(err.details, 'timeRemainingMs');
-      const lapse = remaining === undefined ? '' : ` (the lock lapses in ${minutes(remaining)} if no device uses the account)`;
+      const lapse =
+        remaining === undefined
+          ? ''
+          : ` (the lock lapses in ${minutes(remaining)} if no device uses the account)`;
       return {
         message:
           err.apiCode === 'REGISTRATION_LOCKED'
-            ? `this number is locked with a registration-lock PIN: give it with --pin${lapse}`
+            ? `this number is protected by a two-step PIN (registration lock); only its registered device can register it again${lapse}`
             : `wrong registration-lock PIN${lapse}`,
         exitCode: EXIT.REFUSED,
       };
@@ -153,14 +163,21 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
       };
     case 'SMS_UNAVAILABLE':
     case 'SMS_DELIVERY_FAILED':
-      return { message: `${server} cannot send verification codes right now`, exitCode: EXIT.UNAVAILABLE };
+      return {
+        message: `${server} cannot send verification codes right now`,
+        exitCode: EXIT.UNAVAILABLE,
+      };
     case 'SERVICE_UNAVAILABLE':
-      return { message: `${server} is not ready (starting or stopping); try again`, exitCode: EXIT.UNAVAILABLE };
+      return {
+        message: `${server} is not ready (starting or stopping); try again`,
+        exitCode: EXIT.UNAVAILABLE,
+      };
     case 'ACCOUNT_NOT_FOUND':
       return { message: 'no Sotto account has that number on this server', exitCode: EXIT.FAILURE };
     case 'UNAUTHENTICATED':
       return {
-        message: 'the server no longer accepts this device (removed, or the number was registered again)',
+        message:
+          'the server no longer accepts this device (removed, or the number was registered again)',
         exitCode: EXIT.REFUSED,
       };
     default:
@@ -175,8 +192,18 @@ function clientFailure(err: ClientError, ctx: ErrorContext): Failure {
       return serverFailure(err, ctx);
     case 'REGISTRATION_LOCKED':
       return serverFailure(err, ctx);
+    case 'PIN_NOT_RECOVERABLE':
+      return {
+        message: 'the PIN cannot unlock this number here: no PIN vault is configured',
+        exitCode: EXIT.REFUSED,
+      };
+    case 'NOT_PRIMARY':
+      return { message: 'only the primary device (device 1) can do this', exitCode: EXIT.FAILURE };
     case 'NETWORK':
-      return { message: `cannot reach ${server}: is it running and is the address right?`, exitCode: EXIT.UNAVAILABLE };
+      return {
+        message: `cannot reach ${server}: is it running and is the address right?`,
+        exitCode: EXIT.UNAVAILABLE,
+      };
     case 'TIMEOUT':
       return { message: `${server} did not answer in time`, exitCode: EXIT.UNAVAILABLE };
     case 'NOT_REGISTERED':
@@ -186,12 +213,14 @@ function clientFailure(err: ClientError, ctx: ErrorContext): Failure {
       };
     case 'ALREADY_REGISTERED':
       return {
-        message: 'this profile already holds an account; use another --profile to register another number',
+        message:
+          'this profile already holds an account; use another --profile to register another number',
         exitCode: EXIT.FAILURE,
       };
     case 'DEREGISTERED':
       return {
-        message: 'this device was removed from its account, or the number was registered on another device',
+        message:
+          'this device was removed from its account, or the number was registered on another device',
         exitCode: EXIT.REFUSED,
       };
     case 'UNKNOWN_CONTACT':
@@ -218,7 +247,7 @@ function cliExitCode(code: CliErrorCode): number {
       return EXIT.REFUSED;
     case 'NO_PROFILE':
     case 'UNKNOWN_CONTACT':
-    case 'HELD':
+    case 'NOT_SENT':
       return EXIT.FAILURE;
   }
 }

@@ -3,8 +3,7 @@
  * dashes allowed), or a local alias (`sotto alias set bob +14155550101`). The SDK addresses
  * contacts by account id; a number is looked up on the relay the first time and remembered.
  */
-import type { ContactInfo, SottoClient } from '@sotto/client';
-import type { ClientStore } from '@sotto/client';
+import { ClientError, type ClientStore, type ContactInfo, type SottoClient } from '@sotto/client';
 import { CliError } from './cli-error.js';
 import { readAliases } from './profile.js';
 
@@ -39,7 +38,8 @@ export function contactLabel(contact: {
   readonly number: string | null;
   readonly alias?: string | null;
 }): string {
-  if (contact.alias != null && contact.number !== null) return `${contact.alias} (${contact.number})`;
+  if (contact.alias != null && contact.number !== null)
+    return `${contact.alias} (${contact.number})`;
   if (contact.alias != null) return contact.alias;
   if (contact.number !== null) return contact.number;
   return `account ${contact.accountId.slice(0, 8)}`;
@@ -83,7 +83,19 @@ export class ContactBook {
     const alias = this.aliasOf(number);
     const known = this.known.find((c) => c.number === number);
     if (known !== undefined) return { accountId: known.accountId, number, alias };
-    const accountId = await this.client.lookup(number);
-    return { accountId, number, alias };
+    try {
+      return { accountId: await this.client.lookup(number), number, alias };
+    } catch (err) {
+      if (ClientError.is(err, 'UNKNOWN_CONTACT')) {
+        throw new CliError(
+          'UNKNOWN_CONTACT',
+          `no Sotto account has the number ${number} on this server`,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
   }
 }

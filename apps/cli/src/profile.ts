@@ -49,20 +49,25 @@ export async function readPassphrase(purpose: 'unlock' | 'create'): Promise<stri
   return first;
 }
 
-/** Opens the profile's store; NOT_FOUND (a store error) if there is none and `create` is false. */
-export async function openProfileStore(
-  profileDir: string,
-  options: { readonly create: boolean },
-): Promise<{ store: SqliteClientStore; created: boolean }> {
-  const path = storePath(profileDir);
-  const exists = existsSync(path);
-  if (!exists && !options.create) {
+/** Throws NO_PROFILE unless the profile directory holds a store. */
+export function requireProfile(profileDir: string): void {
+  if (!existsSync(storePath(profileDir))) {
     throw new CliError(
       'NO_PROFILE',
       `no profile in ${profileDir}: run "sotto register <number>" first (or pass --profile)`,
     );
   }
-  const passphrase = await readPassphrase(exists ? 'unlock' : 'create');
+}
+
+/** Opens (or, with `create`, creates) the profile's store, asking for the passphrase. */
+export async function openProfileStore(
+  profileDir: string,
+  options: { readonly create: boolean; readonly passphrase?: string },
+): Promise<{ store: SqliteClientStore; created: boolean }> {
+  const path = storePath(profileDir);
+  const exists = existsSync(path);
+  if (!exists && !options.create) requireProfile(profileDir);
+  const passphrase = options.passphrase ?? (await readPassphrase(exists ? 'unlock' : 'create'));
   const store = await openSqliteClientStore({ path, passphrase, create: options.create });
   return { store, created: !exists };
 }
@@ -101,7 +106,11 @@ export async function readAliases(store: ClientStore): Promise<Map<string, strin
   return out;
 }
 
-export async function writeAlias(store: ClientStore, alias: string, number: string | undefined): Promise<void> {
+export async function writeAlias(
+  store: ClientStore,
+  alias: string,
+  number: string | undefined,
+): Promise<void> {
   if (number === undefined) await store.delete(CLI_NAMESPACE, ALIAS_PREFIX + alias);
   else await store.put(CLI_NAMESPACE, ALIAS_PREFIX + alias, enc.encode(number));
 }

@@ -10,7 +10,6 @@ import {
   createClient,
   type SottoClient,
   type WebSocketFactory,
-  type WebSocketLike,
 } from '@sotto/client';
 import type { SqliteClientStore } from '@sotto/client-store-sqlite';
 import { CliError } from './cli-error.js';
@@ -47,7 +46,7 @@ export interface Session {
 const CONNECT_TIMEOUT_MS = 15_000;
 
 const webSocketFactory: WebSocketFactory = (url, options) =>
-  new WebSocket(url, { headers: { ...options.headers } }) as unknown as WebSocketLike;
+  new WebSocket(url, { headers: { ...options.headers } });
 
 export function serverUrlFrom(globals: GlobalOptions, saved: string | undefined): string {
   return globals.server ?? process.env.SOTTO_SERVER ?? saved ?? DEFAULT_SERVER_URL;
@@ -60,7 +59,9 @@ export async function openSession(
 ): Promise<Session> {
   const profileDir = profileDirectory(globals.profile);
   ctx.profileDir = profileDir;
-  const { store, created } = await openProfileStore(profileDir, { create: options.create ?? false });
+  const { store, created } = await openProfileStore(profileDir, {
+    create: options.create ?? false,
+  });
   try {
     const settings = await readSettings(store);
     const serverUrl = serverUrlFrom(globals, settings?.serverUrl);
@@ -103,12 +104,18 @@ export async function withSession<T>(
  * Connects the client's message socket. Unlike the SDK (which retries for ever, right for an app
  * that stays open), a command fails fast: the first failed attempt or the timeout ends it.
  */
-export async function connectOrFail(session: Session, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+export async function connectOrFail(
+  session: Session,
+  timeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<void> {
   const { client } = session;
   let off: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const unreachable = (): CliError =>
-    new CliError('UNREACHABLE', `cannot reach ${session.serverUrl}: is it running and is the address right?`);
+    new CliError(
+      'UNREACHABLE',
+      `cannot reach ${session.serverUrl}: is it running and is the address right?`,
+    );
   const failed = new Promise<never>((_, reject) => {
     off = client.on('connection', (event) => {
       if (event.state === 'reconnecting') reject(unreachable());
@@ -121,4 +128,55 @@ export async function connectOrFail(session: Session, timeoutMs = CONNECT_TIMEOU
     off?.();
     clearTimeout(timer);
   }
+}
+
+/** How long a command waits, before it exits, for the rest of the outbox (receipts, copies). */
+const FLUSH_TIMEOUT_MS = 5000;
+
+/**
+ * Waits (briefly) until the outbox is empty. What does not go out in time is not lost: the outbox
+ * is in the store and is sent on the next connection.
+ */
+export async function flushBriefly(
+  client: SottoClient,
+  timeoutMs = FLUSH_TIMEOUT_MS,
+): Promise<void> {
+  if (client.pendingSends === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    client.flush(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** After the relay's queue-empty, this long without an incoming event counts as processed. */
+const QUIET_MS = 300;
+
+/**
+ * Resolves once what waited in the mailbox was shown: the relay said its queue is empty and the
+ * client then stayed quiet for a moment (the SDK processes envelopes after announcing queue-empty).
+ * Bounded by `timeoutMs`. Call before `connect` so the queue-empty event is not missed.
+ */
+export function mailboxDrained(client: SottoClient, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let emptied = false;
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    const finish = (): void => {
+      off();
+      clearTimeout(quiet);
+      clearTimeout(limit);
+      resolve();
+    };
+    const rearm = (): void => {
+      clearTimeout(quiet);
+      quiet = setTimeout(finish, QUIET_MS);
+    };
+    const off = client.onAny((event) => {
+      if (event.type === 'queue-empty') emptied = true;
+      if (emptied) rearm();
+    });
+    const limit = setTimeout(finish, timeoutMs);
+  });
 }

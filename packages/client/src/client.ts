@@ -23,7 +23,7 @@ import {
   type AccountInfo,
   type RegisterOptions,
 } from './account/account-manager.js';
-import { KeyManager } from './account/key-manager.js';
+import { KeyManager, type KeyStatus } from './account/key-manager.js';
 import { ClientCore, type ClientOptions } from './core.js';
 import { ClientError } from './errors.js';
 import type {
@@ -109,6 +109,7 @@ export class SottoClient {
   readonly #inbox: Inbox<unknown>;
   #maintenanceTimer: ReturnType<typeof setInterval> | null = null;
   #keyCheckTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastSentAt = 0;
 
   /** @internal use {@link createClient} */
   constructor(core: ClientCore<unknown>) {
@@ -141,6 +142,18 @@ export class SottoClient {
   async init(): Promise<void> {
     await this.#account.load();
     await this.#outbox.load();
+  }
+
+  /** Public facts only: never the credential, keys or message content. */
+  toJSON(): string {
+    const a = this.#account.info();
+    return a === null
+      ? 'SottoClient(unregistered)'
+      : `SottoClient(${a.accountId}.${a.deviceId}, ${a.status})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toJSON();
   }
 
   // ---- events --------------------------------------------------------------------------------
@@ -233,6 +246,17 @@ export class SottoClient {
     return this.#account.lockEnabled();
   }
 
+  /** What the relay says about this account (including whether the registration lock is on). */
+  async serverAccount(): Promise<{
+    accountId: string;
+    deviceId: number;
+    number: string;
+    registrationLock: boolean;
+  }> {
+    this.#core.requireRegistered();
+    return this.#core.http.json('whoAmI', { credentials: this.#core.credentials() });
+  }
+
   /** The account's devices as the relay lists them. */
   async devices(): Promise<DeviceInfo[]> {
     const reg = this.#core.requireRegistered();
@@ -256,6 +280,19 @@ export class SottoClient {
       credentials: this.#core.credentials(),
     });
     await this.#directory.refreshOwnDevices();
+  }
+
+  /** Prekey counts on the relay and the current signed prekeys of this device. */
+  keyStatus(): Promise<KeyStatus> {
+    return this.#keys.status();
+  }
+
+  /**
+   * Refills one-time prekeys below the low-water mark and rotates the signed prekey when due.
+   * Runs by itself on connect, hourly, and after PreKey messages; exposed for apps and tests.
+   */
+  maintainKeys(): Promise<void> {
+    return this.#keys.maintain();
   }
 
   // ---- connection ----------------------------------------------------------------------------
@@ -523,7 +560,9 @@ export class SottoClient {
       );
     }
     const id = toBase64Url(core.rng(MESSAGE_ID_BYTES));
-    const now = core.now();
+    // Strictly increasing per device, so a conversation lists in sending order.
+    const now = Math.max(core.now(), this.#lastSentAt + 1);
+    this.#lastSentAt = now;
     const message: StoredMessage = {
       id,
       conversation: contact,
@@ -559,20 +598,19 @@ export class SottoClient {
       if (!isMessageId(id)) throw new ClientError('INVALID_ARGUMENT', 'ids must be message ids');
     for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
       const chunk = ids.slice(i, i + MAX_RECEIPT_IDS);
-      const tx = core.state.begin();
-      const read: string[] = [];
-      for (const id of chunk)
-        if ((await updateStatus(tx, contact, id, 'read', contact)) !== null) read.push(id);
-      if (read.length > 0) {
-        this.#outbox.stage(tx, contact, { type: 'receipt', kind: 'read', ids: read }, null);
-        this.#outbox.stage(
-          tx,
-          reg.accountId,
-          { type: 'sync-read', author: contact, ids: read },
-          null,
-        );
-      }
-      await tx.commit();
+      await core.records(async () => {
+        const tx = core.state.begin();
+        const read: string[] = [];
+        for (const id of chunk) {
+          if ((await updateStatus(tx, contact, id, 'read', contact)) !== null) read.push(id);
+        }
+        if (read.length > 0) {
+          this.#outbox.stage(tx, contact, { type: 'receipt', kind: 'read', ids: read }, null);
+          const sync = { type: 'sync-read', author: contact, ids: read } as const;
+          this.#outbox.stage(tx, reg.accountId, sync, null);
+        }
+        await tx.commit();
+      });
     }
   }
 

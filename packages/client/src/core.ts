@@ -59,6 +59,9 @@ export interface ClientOptions<R> {
   readonly preKeyBatchSize?: number;
 }
 
+/** Queue key of `records` (address keys always contain a '.', this one cannot collide). */
+const RECORDS_LOCK = 'records';
+
 export class ClientCore<R> {
   readonly events = new EventHub();
   readonly queue = new KeyedQueue();
@@ -138,6 +141,15 @@ export class ClientCore<R> {
 
   addressKey(address: ProtocolAddress): string {
     return addressToString(address);
+  }
+
+  /**
+   * Runs a read-modify-write of JSON records (message statuses, device lists) and its commit
+   * under one lock, so two of them cannot lose each other's update. Lock order: address locks
+   * (`queue`) first, then this one.
+   */
+  records<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(RECORDS_LOCK, fn);
   }
 
   /** Queues an acknowledgement; acks of one event-loop turn share a frame. */

@@ -20,6 +20,7 @@ export {
 export type { ClientOptions, PinVault } from './core.js';
 export type { AccountInfo, RegisterOptions } from './account/account-manager.js';
 export { registrationLockToken } from './account/account-manager.js';
+export type { KeyStatus } from './account/key-manager.js';
 export type {
   ClientEvent,
   ClientEventOf,

@@ -10,7 +10,12 @@ export type { SmsSender, SmsMessage } from './ports/sms.js';
 export type { FanOut, DeviceEvent, Unsubscribe } from './ports/fan-out.js';
 export type { AttachmentStore } from './ports/attachment-store.js';
 export type { Database as StorageDatabase, SqlFlavour } from './storage/schema.js';
-export { KyselyStorage, type KyselyStorageOptions } from './storage/kysely-storage.js';
+export {
+  KyselyStorage,
+  type KyselyStorageOptions,
+  type HotTransaction,
+} from './storage/kysely-storage.js';
+export type { QueryExecutor } from './storage/prepared.js';
 export { migrateToLatest } from './storage/migrations.js';
 export {
   verifyAuditLog,

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENVELOPE_TYPES } from '@sotto/api';
-import { serverLimits, type SendRecord } from '../src/index.js';
+import { serverLimits, type MailboxAck, type SendRecord } from '../src/index.js';
 import {
   connect,
   freshIp,
@@ -285,10 +285,14 @@ describe('messages', () => {
     const bob = await register(h);
     const a = await online(alice);
     const batches: number[] = [];
-    const original = h.storage.storeSends.bind(h.storage);
-    h.storage.storeSends = (sends: readonly SendRecord[], max: number) => {
-      batches.push(sends.length);
-      return original(sends, max);
+    const original = h.storage.commitMailboxBatch.bind(h.storage);
+    h.storage.commitMailboxBatch = (
+      sends: readonly SendRecord[],
+      acks: readonly MailboxAck[],
+      max: number,
+    ) => {
+      if (sends.length > 0) batches.push(sends.length);
+      return original(sends, acks, max);
     };
     const ids = Array.from({ length: 50 }, () => a.requestId());
     for (const requestId of ids) {

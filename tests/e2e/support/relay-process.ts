@@ -157,3 +157,23 @@ export async function processMemoryKb(
   };
   return { hwmKb: field('VmHWM'), rssKb: field('VmRSS') };
 }
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat (Linux only;
+ * `undefined` elsewhere). Resolution: one clock tick (10 ms at the usual 100 Hz).
+ */
+export async function processCpuMs(pid: number): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which may hold spaces) start at index 2 ("state").
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+/** USER_HZ on Linux is 100 on every mainstream architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;

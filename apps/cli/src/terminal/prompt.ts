@@ -13,7 +13,7 @@ export interface PromptIo {
 const defaultIo = (): PromptIo => ({ input: process.stdin, output: process.stderr });
 
 /** One line from a non-terminal stdin (buffered across calls: a pipe may carry several answers). */
-let pipedLines: string[] = [];
+const pipedLines: string[] = [];
 let pipedPartial = '';
 let pipedEnded = false;
 const pipedWaiters: Array<() => void> = [];
@@ -52,10 +52,21 @@ async function readPipedLine(input: NodeJS.ReadStream, what: string): Promise<st
   }
 }
 
+/** A piped answer is not echoed: end the prompt's line so later output starts on its own. */
+async function readPipedAnswer(io: PromptIo, what: string): Promise<string> {
+  const line = await readPipedLine(io.input, what);
+  io.output.write('\n');
+  return line;
+}
+
 /** Asks for a line that may be shown (a verification code). */
-export async function promptLine(question: string, what: string, io = defaultIo()): Promise<string> {
+export async function promptLine(
+  question: string,
+  what: string,
+  io = defaultIo(),
+): Promise<string> {
   io.output.write(question);
-  if (!io.input.isTTY) return (await readPipedLine(io.input, what)).trim();
+  if (!io.input.isTTY) return (await readPipedAnswer(io, what)).trim();
   return new Promise<string>((resolve, reject) => {
     let line = '';
     io.input.setEncoding('utf8');
@@ -86,9 +97,13 @@ export async function promptLine(question: string, what: string, io = defaultIo(
 }
 
 /** Asks for a secret without echoing it. Backspace works; Ctrl-C aborts; Ctrl-U clears. */
-export async function promptHidden(question: string, what: string, io = defaultIo()): Promise<string> {
+export async function promptHidden(
+  question: string,
+  what: string,
+  io = defaultIo(),
+): Promise<string> {
   io.output.write(question);
-  if (!io.input.isTTY) return readPipedLine(io.input, what);
+  if (!io.input.isTTY) return readPipedAnswer(io, what);
   const input = io.input;
   return new Promise<string>((resolve, reject) => {
     const chars: string[] = [];
@@ -132,4 +147,3 @@ export async function promptHidden(question: string, what: string, io = defaultI
     input.resume();
   });
 }
-

@@ -4,6 +4,7 @@
  * what is printed is decided here, where it is printed is the caller's business.
  */
 import QRCode from 'qrcode';
+import type { OutgoingStatus } from '@sotto/client';
 
 /** `123451234512345…` (60 digits) → three lines of four groups of five. */
 export function formatSafetyNumber(digits: string): string {
@@ -46,8 +47,10 @@ export function sanitize(text: string): string {
 }
 
 /** Status marks of an outgoing message, as chat apps show them. */
-export function statusMark(status: string | undefined): string {
+export function statusMark(status: OutgoingStatus | undefined): string {
   switch (status) {
+    case undefined:
+      return '';
     case 'pending':
       return '…';
     case 'held':
@@ -60,7 +63,35 @@ export function statusMark(status: string | undefined): string {
       return '✓✓ read';
     case 'failed':
       return '✗ failed';
-    default:
-      return '';
   }
+}
+
+/** A status change of a sent message, as one line: `✓✓ delivered`, `✓✓ read`, `⚠ held`. */
+export function receiptLine(status: OutgoingStatus): string {
+  switch (status) {
+    case 'sent':
+      return '✓ sent';
+    case 'delivered':
+      return '✓✓ delivered';
+    case 'read':
+      return '✓✓ read';
+    case 'held':
+      return '⚠ held (safety number changed)';
+    case 'pending':
+      return '… waiting to be sent';
+    case 'failed':
+      return '✗ not delivered (refused by the server)';
+  }
+}
+
+/** A left-aligned text table with a header row (widths by code points). */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const width = (s: string): number => [...s].length;
+  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - width(c))))
+      .join('  ')
+      .trimEnd() + '\n';
+  return line(header) + rows.map(line).join('');
 }

@@ -39,6 +39,17 @@ interface Upload {
   kyberPreKeys?: Array<{ keyId: number; publicKey: string; signature: string }>;
 }
 
+export interface KeyStatus {
+  /** One-time EC prekeys the relay still holds for this device. */
+  readonly ecCount: number;
+  /** One-time Kyber prekeys the relay still holds for this device. */
+  readonly kyberCount: number;
+  readonly signedPreKeyId: number;
+  readonly lastResortKyberPreKeyId: number;
+  /** When the signed prekey was last replaced (ms). */
+  readonly rotatedAt: number;
+}
+
 export class KeyManager<R> {
   readonly #batch: number;
   #running: Promise<void> | null = null;
@@ -116,6 +127,20 @@ export class KeyManager<R> {
       },
     });
     await this.#markPublished();
+  }
+
+  /** What the relay holds for this device and which signed keys are current. */
+  async status(): Promise<KeyStatus> {
+    this.core.requireRegistered();
+    const state = await this.#loadState();
+    const counts = await this.core.http.json('keyCounts', { credentials: this.core.credentials() });
+    return {
+      ecCount: counts.ecCount,
+      kyberCount: counts.kyberCount,
+      signedPreKeyId: state?.currentSignedPreKeyId ?? 0,
+      lastResortKyberPreKeyId: state?.currentLastResortKyberId ?? 0,
+      rotatedAt: state?.rotatedAt ?? 0,
+    };
   }
 
   /** Refill and rotation, at most one run at a time. */

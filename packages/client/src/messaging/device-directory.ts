@@ -127,12 +127,8 @@ export class DeviceDirectory<R> {
     const res = await this.core.http.call('listDevices', { credentials: this.core.credentials() });
     const ids = (res?.devices ?? []).map((d) => d.deviceId).filter((id) => id !== reg.deviceId);
     const before = (await this.known(reg.accountId)) ?? [];
-    const tx = this.core.state.begin();
-    for (const old of before) {
-      if (!ids.includes(old)) tx.deleteSession({ name: reg.accountId, deviceId: old });
-    }
-    this.stage(tx, reg.accountId, ids);
-    await tx.commit();
+    const removed = before.filter((old) => !ids.includes(old));
+    await this.#deleteSessions(reg.accountId, removed, (tx) => this.stage(tx, reg.accountId, ids));
     this.#ownRefreshedAt = this.core.now();
   }
 
@@ -243,13 +239,15 @@ export class DeviceDirectory<R> {
       });
     }
     if (only === null) {
-      const tx = this.core.state.begin();
-      this.stage(
-        tx,
-        recipient,
-        bundles.map((b) => b.deviceId),
-      );
-      await tx.commit();
+      await this.core.records(async () => {
+        const tx = this.core.state.begin();
+        this.stage(
+          tx,
+          recipient,
+          bundles.map((b) => b.deviceId),
+        );
+        await tx.commit();
+      });
     }
   }
 
@@ -294,9 +292,10 @@ export class DeviceDirectory<R> {
     missing: readonly number[],
     extra: readonly number[],
   ): Promise<void> {
-    const list = (await this.known(recipient)) ?? [];
-    const next = [...list.filter((d) => !extra.includes(d)), ...missing];
-    await this.#deleteSessions(recipient, extra, (tx) => this.stage(tx, recipient, next));
+    await this.#deleteSessions(recipient, extra, async (tx) => {
+      const list = (await this.known(recipient)) ?? [];
+      this.stage(tx, recipient, [...list.filter((d) => !extra.includes(d)), ...missing]);
+    });
   }
 
   /** 410: the devices re-registered; their sessions are useless now. */
@@ -308,17 +307,18 @@ export class DeviceDirectory<R> {
   async #deleteSessions(
     recipient: string,
     devices: readonly number[],
-    more: (tx: StateTransaction<R>) => void,
+    more: (tx: StateTransaction<R>) => void | Promise<void>,
   ): Promise<void> {
     const addresses = devices.map((deviceId) => ({ name: recipient, deviceId }));
     await this.core.queue.runAll(
       addresses.map((a) => this.core.addressKey(a)),
-      async () => {
-        const tx = this.core.state.begin();
-        for (const a of addresses) tx.deleteSession(a);
-        more(tx);
-        await tx.commit();
-      },
+      () =>
+        this.core.records(async () => {
+          const tx = this.core.state.begin();
+          for (const a of addresses) tx.deleteSession(a);
+          await more(tx);
+          await tx.commit();
+        }),
     );
   }
 }

@@ -138,10 +138,12 @@ export class Inbox<R> {
     } catch (err) {
       events.push({ type: 'problem', kind: 'invalid-content', code: errorCode(err), sender });
     }
-    if (content !== null) await this.#apply(tx, content, envelope, own, events);
-    await this.directory.noteSender(tx, sender.accountId, sender.deviceId);
-    tx.put(NS.processedGuids, envelope.guid, toJsonBytes(core.now()));
-    await tx.commit();
+    await core.records(async () => {
+      if (content !== null) await this.#apply(tx, content, envelope, own, events);
+      await this.directory.noteSender(tx, sender.accountId, sender.deviceId);
+      tx.put(NS.processedGuids, envelope.guid, toJsonBytes(core.now()));
+      await tx.commit();
+    });
     this.directory.emitIdentityChanges(tx.identityChanges);
     for (const e of events) core.events.emit(e);
     core.ack(envelope.guid);

@@ -15,10 +15,8 @@
  * are retried with backoff; a deleted account fails the entry for good.
  */
 import {
-  fromBase64,
-  fromBase64Url,
-  toBase64,
-  toBase64Url,
+  uuidFromBytes,
+  uuidToBytes,
   type ApiErrorCode,
   type EnvelopeType,
   type MismatchedDevicesDetails,
@@ -35,7 +33,6 @@ import {
   OUTBOX_WINDOW,
 } from '../limits.js';
 import type { StateTransaction } from '../state/device-state.js';
-import { fromJsonBytes, toJsonBytes } from '../state/json.js';
 import { NS, padNumber } from '../state/namespaces.js';
 import { encodeContent, type Content } from './content.js';
 import {
@@ -65,50 +62,91 @@ interface OutboxEntry {
   readonly createdAt: number;
 }
 
-interface EntryJson {
-  seq: number;
-  recipient: string;
-  cmid: string;
-  plaintext: string;
-  messageId: string | null;
-  envelopes: Array<{ d: number; r: number; t: EnvelopeType; c: string }>;
-  createdAt: number;
-}
+/**
+ * Entries are stored in a compact binary form (they are written once per send and hold the
+ * ciphertexts): `0x01 ‖ seq f64 ‖ createdAt f64 ‖ recipient uuid(16) ‖ clientMessageId(16) ‖
+ * idLen u8 ‖ messageId (ASCII) ‖ plaintextLen u32 ‖ plaintext ‖ count u8 ‖
+ * count × (deviceId u16 ‖ registrationId u32 ‖ type u8 ‖ len u32 ‖ content)`.
+ */
+const ENTRY_FORMAT = 0x01;
+const ascii = new TextEncoder();
+const asciiDecoder = new TextDecoder();
 
 function encodeEntry(e: OutboxEntry): Uint8Array {
-  const j: EntryJson = {
-    seq: e.seq,
-    recipient: e.recipient,
-    cmid: toBase64Url(e.clientMessageId),
-    plaintext: toBase64(e.plaintext),
-    messageId: e.messageId,
-    envelopes: e.envelopes.map((v) => ({
-      d: v.deviceId,
-      r: v.registrationId,
-      t: v.type,
-      c: toBase64(v.content),
-    })),
-    createdAt: e.createdAt,
-  };
-  return toJsonBytes(j);
+  const id = e.messageId === null ? new Uint8Array(0) : ascii.encode(e.messageId);
+  let size = 1 + 8 + 8 + 16 + 16 + 1 + id.length + 4 + e.plaintext.length + 1;
+  for (const v of e.envelopes) size += 11 + v.content.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  out[o++] = ENTRY_FORMAT;
+  view.setFloat64(o, e.seq);
+  view.setFloat64(o + 8, e.createdAt);
+  o += 16;
+  uuidToBytes(e.recipient, out, o);
+  o += 16;
+  out.set(e.clientMessageId, o);
+  o += 16;
+  out[o++] = id.length;
+  out.set(id, o);
+  o += id.length;
+  view.setUint32(o, e.plaintext.length);
+  out.set(e.plaintext, o + 4);
+  o += 4 + e.plaintext.length;
+  out[o++] = e.envelopes.length;
+  for (const v of e.envelopes) {
+    view.setUint16(o, v.deviceId);
+    view.setUint32(o + 2, v.registrationId);
+    out[o + 6] = v.type;
+    view.setUint32(o + 7, v.content.length);
+    out.set(v.content, o + 11);
+    o += 11 + v.content.length;
+  }
+  return out;
 }
 
 function decodeEntry(bytes: Uint8Array): OutboxEntry {
-  const j = fromJsonBytes<EntryJson>(bytes, 'outbox entry');
-  return {
-    seq: j.seq,
-    recipient: j.recipient,
-    clientMessageId: fromBase64Url(j.cmid),
-    plaintext: fromBase64(j.plaintext),
-    messageId: j.messageId,
-    envelopes: j.envelopes.map((v) => ({
-      deviceId: v.d,
-      registrationId: v.r,
-      type: v.t,
-      content: fromBase64(v.c),
-    })),
-    createdAt: j.createdAt,
-  };
+  try {
+    if (bytes[0] !== ENTRY_FORMAT) throw new Error('unknown format');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const need = (o: number, n: number): number => {
+      if (o + n > bytes.length) throw new Error('truncated');
+      return o;
+    };
+    let o = 1;
+    const seq = view.getFloat64(need(o, 16));
+    const createdAt = view.getFloat64(o + 8);
+    o += 16;
+    const recipient = uuidFromBytes(bytes, need(o, 32));
+    const clientMessageId = bytes.slice(o + 16, o + 32);
+    o += 32;
+    const idLen = bytes[need(o, 1)]!;
+    o += 1;
+    const messageId =
+      idLen === 0 ? null : asciiDecoder.decode(bytes.subarray(need(o, idLen), o + idLen));
+    o += idLen;
+    const plainLen = view.getUint32(need(o, 4));
+    const plaintext = bytes.slice(need(o + 4, plainLen), o + 4 + plainLen);
+    o += 4 + plainLen;
+    const count = bytes[need(o, 1)]!;
+    o += 1;
+    const envelopes: OutboxEnvelope[] = [];
+    for (let i = 0; i < count; i++) {
+      need(o, 11);
+      const len = view.getUint32(o + 7);
+      envelopes.push({
+        deviceId: view.getUint16(o),
+        registrationId: view.getUint32(o + 2),
+        type: bytes[o + 6] as EnvelopeType,
+        content: bytes.slice(need(o + 11, len), o + 11 + len),
+      });
+      o += 11 + len;
+    }
+    if (o !== bytes.length) throw new Error('trailing bytes');
+    return { seq, recipient, clientMessageId, plaintext, messageId, envelopes, createdAt };
+  } catch (cause) {
+    throw new ClientError('STORE_CORRUPT', 'stored outbox entry is malformed', { cause });
+  }
 }
 
 interface RecipientQueue {
@@ -120,7 +158,11 @@ interface RecipientQueue {
   retryDelay: number;
 }
 
-type BatchResult = 'continue' | 'stop';
+interface SendResultOf {
+  readonly entry: OutboxEntry;
+  /** `null`: accepted by the relay (or nothing to send). */
+  readonly error: unknown;
+}
 
 /** Refusals a retry cannot fix: the entry fails (its message shows `failed`). */
 const PERMANENT: ReadonlySet<ApiErrorCode> = new Set<ApiErrorCode>([
@@ -251,14 +293,84 @@ export class Outbox<R> {
     for (const w of waiters) w();
   }
 
+  /**
+   * Sends the queue's entries in order with up to OUTBOX_WINDOW in flight. A correction from the
+   * relay (409/410), a retryable refusal or a lost connection stops new sends; once the ones in
+   * flight have settled, corrections are applied and sending resumes (re-preparing entries), or a
+   * retry is scheduled, or the queue waits for the next connection.
+   */
   async #drive(q: RecipientQueue): Promise<void> {
     if (q.running || q.held || q.retryTimer !== null || this.core.closed) return;
     if (this.core.registration?.status !== 'registered') return;
     q.running = true;
+    const inflight = new Set<OutboxEntry>();
+    const results: SendResultOf[] = [];
+    let wake: (() => void) | null = null;
+    let blocked = false;
+    let retry: { afterMs?: number } | null = null;
+    let prepareError: { error: unknown } | null = null;
     try {
-      while (q.entries.length > 0 && !q.held && !this.core.closed && this.core.socket.isOpen) {
-        const batch = q.entries.slice(0, OUTBOX_WINDOW);
-        if ((await this.#sendBatch(q, batch)) === 'stop') break;
+      for (;;) {
+        if (results.length > 0) {
+          const r = await this.#settle(q, results.splice(0));
+          if (r.retry !== null) retry = r.retry;
+          if (r.stop) blocked = true;
+        }
+        if (blocked && inflight.size === 0 && results.length === 0) {
+          if (prepareError !== null) {
+            await this.#onPrepareError(q, prepareError.error);
+            break;
+          }
+          if (retry !== null) {
+            this.#retryLater(q, retry.afterMs);
+            break;
+          }
+          if (!this.core.socket.isOpen) break;
+          blocked = false; // corrections applied: re-prepare and go on
+        }
+        if (q.held || this.core.closed) break;
+        const open = this.core.socket.isOpen;
+        const next =
+          blocked || !open || inflight.size >= OUTBOX_WINDOW
+            ? undefined
+            : q.entries.find((e) => !inflight.has(e));
+        if (next !== undefined) {
+          try {
+            await this.#prepare(q, next);
+          } catch (error) {
+            prepareError = { error };
+            blocked = true;
+            continue;
+          }
+          if (next.envelopes.length === 0) {
+            results.push({ entry: next, error: null }); // no device to send to
+            continue;
+          }
+          inflight.add(next);
+          this.core.socket
+            .send({
+              clientMessageId: next.clientMessageId,
+              recipient: next.recipient,
+              envelopes: next.envelopes,
+            })
+            .then(
+              () => results.push({ entry: next, error: null }),
+              (error: unknown) => results.push({ entry: next, error }),
+            )
+            .finally(() => {
+              inflight.delete(next);
+              wake?.();
+            });
+          continue;
+        }
+        if (inflight.size === 0 && results.length === 0) {
+          if (!open && q.entries.length > 0) break; // resumes on the next connection
+          if (q.entries.length === 0 || blocked) break;
+        }
+        if (results.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+        }
       }
     } catch (err) {
       this.core.events.emit({ type: 'problem', kind: 'maintenance-failed', code: errorCode(err) });
@@ -279,40 +391,26 @@ export class Outbox<R> {
     }, delay);
   }
 
-  async #sendBatch(q: RecipientQueue, batch: readonly OutboxEntry[]): Promise<BatchResult> {
-    try {
-      for (const e of batch) await this.#prepare(q, e);
-    } catch (err) {
-      return this.#onPrepareError(q, err);
-    }
+  /**
+   * Applies settled sends: finishes accepted and permanently refused entries, applies 409/410
+   * corrections. `stop`: launch nothing new until the sends in flight settled.
+   */
+  async #settle(
+    q: RecipientQueue,
+    results: readonly SendResultOf[],
+  ): Promise<{ stop: boolean; retry: { afterMs?: number } | null }> {
     const done: Array<{ entry: OutboxEntry; status: OutgoingStatus }> = [];
-    const toSend: OutboxEntry[] = [];
-    for (const e of batch) {
-      if (e.envelopes.length === 0) done.push({ entry: e, status: 'sent' });
-      else toSend.push(e);
-    }
-    const results = await Promise.allSettled(
-      toSend.map((e) =>
-        this.core.socket.send({
-          clientMessageId: e.clientMessageId,
-          recipient: e.recipient,
-          envelopes: e.envelopes,
-        }),
-      ),
-    );
     let retry: { afterMs?: number } | null = null;
-    let corrected = false;
+    let stop = false;
     const seen = new Set<string>();
-    for (let i = 0; i < results.length; i++) {
-      const r = results[i]!;
-      const entry = toSend[i]!;
-      if (r.status === 'fulfilled') {
+    for (const { entry, error } of results) {
+      if (error === null) {
         done.push({ entry, status: 'sent' });
         continue;
       }
-      const err: unknown = r.reason;
-      const apiCode = err instanceof ClientError ? err.apiCode : undefined;
-      const details = err instanceof ClientError ? err.details : undefined;
+      stop = true;
+      const apiCode = error instanceof ClientError ? error.apiCode : undefined;
+      const details = error instanceof ClientError ? error.details : undefined;
       const once = `${apiCode}:${JSON.stringify(details)}`;
       const first = !seen.has(once);
       seen.add(once);
@@ -325,57 +423,52 @@ export class Outbox<R> {
             d?.extraDevices ?? [],
           );
         }
-        corrected = true;
       } else if (apiCode === 'STALE_DEVICES') {
         const stale = (details as StaleDevicesDetails | undefined)?.staleDevices ?? [];
         if (first) await this.directory.applyStale(q.recipient, stale);
         for (const e of q.entries)
           e.envelopes = e.envelopes.filter((v) => !stale.includes(v.deviceId));
-        corrected = true;
       } else if (apiCode !== undefined && PERMANENT.has(apiCode)) {
         done.push({ entry, status: 'failed' });
       } else if (apiCode === 'RATE_LIMITED') {
         const after = (details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
         retry = after === undefined ? {} : { afterMs: after };
       } else if (this.core.socket.isOpen) {
-        // NETWORK, MAILBOX_FULL, 5xx: try again (after a reconnect if the socket dropped).
+        // NETWORK (a send timed out), MAILBOX_FULL, 5xx: try again later.
         retry ??= {};
       }
+      // Otherwise the socket dropped: the entry goes out again on the next connection.
     }
-    if (done.length > 0) await this.#finish(q, done);
-    if (retry !== null) {
-      this.#retryLater(q, retry.afterMs);
-      return 'stop';
+    if (done.length > 0) {
+      await this.#finish(q, done);
+      if (!stop) q.retryDelay = OUTBOX_RETRY_INITIAL_MS;
     }
-    if (!corrected && done.length < batch.length) return 'stop'; // disconnected: resume on open
-    if (done.length > 0) q.retryDelay = OUTBOX_RETRY_INITIAL_MS;
-    return 'continue';
+    return { stop, retry };
   }
 
-  async #onPrepareError(q: RecipientQueue, err: unknown): Promise<BatchResult> {
+  async #onPrepareError(q: RecipientQueue, err: unknown): Promise<void> {
     if (err instanceof IdentityHeldError) {
       q.held = true;
       await this.#setStatuses(q.entries, 'held');
-      return 'stop';
+      return;
     }
     if (err instanceof RetryLaterError) {
       this.#retryLater(q, err.afterMs);
-      return 'stop';
+      return;
     }
     if (ClientError.is(err, 'UNKNOWN_CONTACT')) {
       await this.#finish(
         q,
         q.entries.map((entry) => ({ entry, status: 'failed' as const })),
       );
-      return 'stop';
+      return;
     }
     if (ClientError.is(err, 'NETWORK') || ClientError.is(err, 'CLOSED')) {
       this.#retryLater(q);
-      return 'stop';
+      return;
     }
     this.core.events.emit({ type: 'problem', kind: 'maintenance-failed', code: errorCode(err) });
     this.#retryLater(q);
-    return 'stop';
   }
 
   /** Makes sure `e` holds a ciphertext for exactly the recipient's current devices. */
@@ -452,16 +545,18 @@ export class Outbox<R> {
     done: ReadonlyArray<{ entry: OutboxEntry; status: OutgoingStatus }>,
   ): Promise<void> {
     const me = this.core.registration!.accountId;
-    const tx = this.core.state.begin();
     const events: Array<{ id: string; status: OutgoingStatus }> = [];
-    for (const { entry, status } of done) {
-      tx.delete(NS.outbox, padNumber(entry.seq));
-      if (entry.messageId !== null) {
-        const updated = await updateStatus(tx, me, entry.messageId, status);
-        if (updated !== null) events.push({ id: entry.messageId, status });
+    await this.core.records(async () => {
+      const tx = this.core.state.begin();
+      for (const { entry, status } of done) {
+        tx.delete(NS.outbox, padNumber(entry.seq));
+        if (entry.messageId !== null) {
+          const updated = await updateStatus(tx, me, entry.messageId, status);
+          if (updated !== null) events.push({ id: entry.messageId, status });
+        }
       }
-    }
-    await tx.commit();
+      await tx.commit();
+    });
     const finished = new Set(done.map((d) => d.entry));
     const remaining = q.entries.filter((e) => !finished.has(e));
     q.entries.length = 0;
@@ -479,15 +574,17 @@ export class Outbox<R> {
   async #setStatuses(entries: readonly OutboxEntry[], status: OutgoingStatus): Promise<void> {
     const reg = this.core.registration;
     if (reg === null) return;
-    const tx = this.core.state.begin();
     const changed: Array<{ conversation: string; id: string }> = [];
-    for (const e of entries) {
-      if (e.messageId === null) continue;
-      if ((await updateStatus(tx, reg.accountId, e.messageId, status)) !== null) {
-        changed.push({ conversation: e.recipient, id: e.messageId });
+    await this.core.records(async () => {
+      const tx = this.core.state.begin();
+      for (const e of entries) {
+        if (e.messageId === null) continue;
+        if ((await updateStatus(tx, reg.accountId, e.messageId, status)) !== null) {
+          changed.push({ conversation: e.recipient, id: e.messageId });
+        }
       }
-    }
-    await tx.commit();
+      await tx.commit();
+    });
     for (const c of changed) this.core.events.emit({ type: 'message-status', ...c, status });
   }
 }

@@ -34,16 +34,22 @@ import {
 } from '../limits.js';
 import { serverRejected } from './http-api.js';
 
+/**
+ * An event handler property. Declared through a method so that implementations whose handlers
+ * take a more specific event type (`ws`: `(event: WebSocket.Event) => void`) are accepted.
+ */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
 /** The subset of the WHATWG `WebSocket` the client uses (also implemented by `ws`). */
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { readonly data: unknown }) => void) | null;
-  onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ readonly data: unknown }> | null;
+  onclose: Handler<{ readonly code: number; readonly reason: string }> | null;
+  onerror: Handler<unknown> | null;
 }
 
 /**

@@ -252,7 +252,7 @@ export function addChunk(decoder: ErasureDecoder, chunk: Chunk): ErasureDecoder 
     const packed = ((x << 16) | (data[2 * i]! << 8) | data[2 * i + 1]!) >>> 0;
     target.slots[i * target.capacity + positions[i]!] = packed;
   }
-  return newDecoder(decoder.length, nextCounts as number[], target);
+  return newDecoder(decoder.length, nextCounts, target);
 }
 
 /** True once every polynomial has enough points. */

@@ -10,6 +10,10 @@
  * are skipped (they stay in the mailbox) and a new drain starts once acknowledgements free room.
  * At most MAX_PENDING_SENDS_PER_CONNECTION sends wait for their commit; beyond that the socket
  * stops reading. A malformed frame is answered with an ERROR frame and the connection keeps going.
+ *
+ * Writes: frames sent in one run of the event loop (the pushes and answers of one group commit)
+ * go out in one system call — the TCP socket is corked at the first frame and uncorked on the next
+ * tick — instead of one write per frame.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -46,6 +50,21 @@ export interface DeviceConnectionDeps {
   readonly log: FastifyBaseLogger;
 }
 
+/** The TCP socket under a `ws` WebSocket (`_socket`, not part of ws's typed API). */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+function tcpSocketOf(ws: WebSocket): Corkable | null {
+  const raw = (ws as unknown as { _socket?: Partial<Corkable> | null })._socket;
+  return raw !== null &&
+    raw !== undefined &&
+    typeof raw.cork === 'function' &&
+    typeof raw.uncork === 'function'
+    ? (raw as Corkable)
+    : null;
+}
+
 export class DeviceConnection {
   readonly id = randomUUID();
   /** Pushed, not yet acknowledged. */
@@ -61,6 +80,12 @@ export class DeviceConnection {
   private alive = true;
   private closed = false;
   private unsubscribe: Unsubscribe | null = null;
+  private readonly tcp: Corkable | null;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.tcp?.uncork();
+  };
 
   constructor(
     private readonly socket: WebSocket,
@@ -68,7 +93,9 @@ export class DeviceConnection {
     readonly deviceId: number,
     private readonly deps: DeviceConnectionDeps,
     private readonly onClosed: (c: DeviceConnection) => void,
-  ) {}
+  ) {
+    this.tcp = tcpSocketOf(socket);
+  }
 
   start(): void {
     const { fanOut } = this.deps;
@@ -187,6 +214,11 @@ export class DeviceConnection {
 
   private send(frame: ServerFrame): void {
     if (this.closed) return;
+    if (!this.corked && this.tcp !== null) {
+      this.corked = true;
+      this.tcp.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.send(encodeServerFrame(frame), { binary: true });
   }
 

@@ -4,9 +4,11 @@
  * A send names the recipient account and carries one envelope per device. The service gives each
  * envelope a random GUID and the server timestamp and hands the send to the group commit, whose
  * transaction checks the device list (messages/device-list.ts: 409 MISMATCHED_DEVICES with
- * missing/extra devices; 410 STALE_DEVICES when a registration id changed). Only after the batch's transaction committed does the sender get
- * its answer and the fan-out hear about the envelopes — so an acknowledged envelope is on disk,
- * and a pushed envelope exists in the mailbox before the recipient can acknowledge it.
+ * missing/extra devices; 410 STALE_DEVICES when a registration id changed). Only after the
+ * batch's transaction committed does the sender get its answer and the fan-out hear about the
+ * envelopes — so an acknowledged envelope is on disk, and a pushed envelope exists in the mailbox
+ * before the recipient can acknowledge it. Acknowledgements (deletes) join the same queue, so
+ * one transaction and one fsync serve both directions of traffic.
  *
  * A sender's own account is a valid recipient: the envelopes then go to every other device of the
  * sender, and the sending device itself counts as extra.
@@ -47,24 +49,31 @@ export interface MessageServiceOptions {
   readonly sendsPerAccount?: RateLimitPolicy;
 }
 
+/** One queued write of the message path: a send, or a device's acknowledgements. */
+type MailboxWrite =
+  | { readonly send: SendRecord; readonly ack?: undefined }
+  | { readonly ack: MailboxAck; readonly send?: undefined };
+
 export class MessageService {
-  private readonly sends: GroupCommit<SendRecord, SendOutcome>;
-  private readonly acks: GroupCommit<MailboxAck, undefined>;
+  /** Sends and acknowledgements share one queue: one transaction, one fsync per batch. */
+  private readonly writes: GroupCommit<MailboxWrite, SendOutcome | undefined>;
   private readonly sendLimit: MemoryRateLimiter;
 
   constructor(private readonly o: MessageServiceOptions) {
-    const windowMs = o.groupCommitWindowMs ?? 0;
     this.sendLimit = new MemoryRateLimiter(o.sendsPerAccount ?? MESSAGE_SENDS_PER_ACCOUNT, o.clock);
-    this.sends = new GroupCommit((batch) => o.storage.storeSends(batch, o.maxMailboxEnvelopes), {
-      windowMs,
-      maxBatch: GROUP_COMMIT_MAX_BATCH,
-    });
-    this.acks = new GroupCommit(
+    this.writes = new GroupCommit(
       async (batch) => {
-        await o.storage.deleteEnvelopes(batch);
-        return batch.map(() => undefined);
+        const sends: SendRecord[] = [];
+        const acks: MailboxAck[] = [];
+        for (const w of batch) {
+          if (w.send !== undefined) sends.push(w.send);
+          else acks.push(w.ack);
+        }
+        const { outcomes } = await o.storage.commitMailboxBatch(sends, acks, o.maxMailboxEnvelopes);
+        let next = 0;
+        return batch.map((w) => (w.send === undefined ? undefined : outcomes[next++]));
       },
-      { windowMs, maxBatch: GROUP_COMMIT_MAX_BATCH },
+      { windowMs: o.groupCommitWindowMs ?? 0, maxBatch: GROUP_COMMIT_MAX_BATCH },
     );
   }
 
@@ -92,14 +101,17 @@ export class MessageService {
     }));
     // The device list is checked inside the group-commit transaction (storage port, storeSends),
     // so a device added or removed between check and write cannot slip through.
-    const outcome = await this.sends.enqueue({
-      sourceAccountId: source.accountId,
-      sourceDeviceId: source.deviceId,
-      clientMessageId: toBase64Url(frame.clientMessageId),
-      serverTimestamp,
-      recipientAccountId: frame.recipient,
-      envelopes,
+    const outcome = await this.writes.enqueue({
+      send: {
+        sourceAccountId: source.accountId,
+        sourceDeviceId: source.deviceId,
+        clientMessageId: toBase64Url(frame.clientMessageId),
+        serverTimestamp,
+        recipientAccountId: frame.recipient,
+        envelopes,
+      },
     });
+    if (outcome === undefined) throw new Error('group commit lost a send outcome');
     switch (outcome.status) {
       case 'stored':
         for (const envelope of envelopes) {
@@ -130,16 +142,16 @@ export class MessageService {
 
   /** Deletes acknowledged envelopes (group-committed). Unknown GUIDs are ignored. */
   async ack(accountId: string, deviceId: number, guids: readonly string[]): Promise<void> {
-    await this.acks.enqueue({ accountId, deviceId, guids });
+    await this.writes.enqueue({ ack: { accountId, deviceId, guids } });
   }
 
   /** Writes still waiting for their transaction. */
   get pendingWrites(): number {
-    return this.sends.pending + this.acks.pending;
+    return this.writes.pending;
   }
 
   /** Commits everything queued; refuses new writes. */
   async close(): Promise<void> {
-    await Promise.all([this.sends.close(), this.acks.close()]);
+    await this.writes.close();
   }
 }

@@ -329,6 +329,16 @@ export interface Storage {
    * sends store nothing.
    */
   storeSends(sends: readonly SendRecord[], maxMailbox: number): Promise<readonly SendOutcome[]>;
+  /**
+   * One group commit of the message path in ONE transaction: deletes the acknowledged envelopes
+   * (as `deleteEnvelopes`), then stores the sends (as `storeSends`, outcomes in order). Both
+   * directions of traffic share one commit, so one fsync.
+   */
+  commitMailboxBatch(
+    sends: readonly SendRecord[],
+    acks: readonly MailboxAck[],
+    maxMailbox: number,
+  ): Promise<{ readonly outcomes: readonly SendOutcome[]; readonly deleted: number }>;
   /** Envelopes with position > `afterPosition`, oldest first. */
   readMailbox(
     accountId: string,

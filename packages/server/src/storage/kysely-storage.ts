@@ -38,19 +38,36 @@ import type {
   VerificationAttempt,
 } from '../ports/storage.js';
 import { checkDeviceList } from '../messages/device-list.js';
-import { PreparedQuery } from './prepared.js';
+import { PreparedQuery, type QueryExecutor } from './prepared.js';
 import type { AccountsTable, Database, DevicesTable, SqlFlavour } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** Rows per multi-row INSERT: far below SQLite's 32766 bound variables (9 columns per row). */
 const INSERT_CHUNK = 500;
+/** Recipient accounts whose devices one statement reads during a group commit. */
+const DEVICE_LOOKUP_CHUNK = 32;
+const DEVICE_LOOKUP_NAMES: readonly string[] = Array.from(
+  { length: DEVICE_LOOKUP_CHUNK },
+  (_, i) => `account${i}`,
+);
 
 export interface KyselyStorageOptions {
   readonly flavour: SqlFlavour;
   /** Closes the driver after Kysely is destroyed (the adapter owns the connection). */
   readonly onClose?: () => void | Promise<void>;
+  /**
+   * Runs `work` as ONE transaction on one connection, giving it an executor for the precompiled
+   * statements of the message path (storeSends, deleteEnvelopes, commitMailboxBatch). An adapter
+   * whose driver has a cheaper path than Kysely's transaction machinery supplies it (the SQLite
+   * adapter runs the cached statements directly); by default `db.transaction()` is used. Either
+   * way the SQL is the same Kysely-compiled text.
+   */
+  readonly hotTransaction?: HotTransaction;
 }
+
+/** See KyselyStorageOptions.hotTransaction. */
+export type HotTransaction = <T>(work: (exec: QueryExecutor) => Promise<T>) => Promise<T>;
 
 function toAccount(row: AccountsTable): AccountRecord {
   return {
@@ -93,6 +110,13 @@ export class KyselyStorage implements Storage {
 
   private hot(): ReturnType<typeof hotQueries> {
     return (this.hotQueries ??= hotQueries(this.db));
+  }
+
+  /** One transaction for the message path (KyselyStorageOptions.hotTransaction). */
+  private hotTransaction<T>(work: (exec: QueryExecutor) => Promise<T>): Promise<T> {
+    const custom = this.options.hotTransaction;
+    if (custom !== undefined) return custom(work);
+    return this.db.transaction().execute((trx) => work(trx));
   }
 
   // ---- accounts ------------------------------------------------------------------------------
@@ -656,102 +680,29 @@ export class KyselyStorage implements Storage {
   ): Promise<readonly SendOutcome[]> {
     if (sends.length === 0) return [];
     const q = this.hot();
-    return this.db.transaction().execute(async (trx) => {
-      const outcomes: SendOutcome[] = new Array<SendOutcome>(sends.length);
-      /** Client message ids stored in this batch, with their timestamps. */
-      const storedHere = new Map<string, number>();
-      /** Devices of each recipient account, read once per batch, with live mailbox counts. */
-      const devicesOf = new Map<string, BatchDevice[]>();
-      const added = new Map<BatchDevice, number>();
-
-      for (let i = 0; i < sends.length; i++) {
-        const s = sends[i]!;
-        const key = dedupeKey(s.clientMessageId, s.sourceAccountId, s.sourceDeviceId);
-        const earlierHere = storedHere.get(key);
-        if (earlierHere !== undefined) {
-          outcomes[i] = { status: 'duplicate', serverTimestamp: earlierHere };
-          continue;
-        }
-
-        let devices = devicesOf.get(s.recipientAccountId);
-        if (devices === undefined) {
-          const rows = (await q.devicesOf.execute(trx, { account: s.recipientAccountId })).rows;
-          devices = rows.map((r) => ({
-            deviceId: r.device_id,
-            registrationId: r.registration_id,
-            count: r.mailbox_count,
-          }));
-          devicesOf.set(s.recipientAccountId, devices);
-        }
-        const self = s.recipientAccountId === s.sourceAccountId;
-        const problem = checkDeviceList(devices, s.envelopes, self ? s.sourceDeviceId : null);
-        const full: number[] = [];
-        if (problem === null) {
-          for (const e of s.envelopes) {
-            const d = devices.find((x) => x.deviceId === e.deviceId)!;
-            if (d.count >= maxMailbox) full.push(e.deviceId);
-          }
-        }
-
-        // The client message id is claimed with one INSERT … ON CONFLICT DO NOTHING: a conflict
-        // means an earlier batch stored this send. (Checked before the device list and mailbox
-        // answers, so a retry of a stored send is always reported as a duplicate.)
-        const claimed =
-          problem === null && full.length === 0
-            ? await q.insertSent.execute(trx, {
-                cmid: s.clientMessageId,
-                account: s.sourceAccountId,
-                device: s.sourceDeviceId,
-                ts: s.serverTimestamp,
-              })
-            : undefined;
-        if (claimed === undefined || Number(claimed.numAffectedRows ?? 0n) === 0) {
-          const row = (
-            await q.findSent.execute(trx, {
-              cmid: s.clientMessageId,
-              account: s.sourceAccountId,
-              device: s.sourceDeviceId,
-            })
-          ).rows[0];
-          if (row !== undefined) {
-            outcomes[i] = { status: 'duplicate', serverTimestamp: Number(row.server_timestamp) };
-            continue;
-          }
-        }
-        if (problem !== null) {
-          outcomes[i] = problem;
-          continue;
-        }
-        if (full.length > 0) {
-          outcomes[i] = { status: 'mailbox-full', deviceIds: full };
-          continue;
-        }
-        for (const e of s.envelopes) {
-          const d = devices.find((x) => x.deviceId === e.deviceId)!;
-          d.count++;
-          added.set(d, (added.get(d) ?? 0) + 1);
-          await q.insertEnvelope.execute(trx, {
-            guid: e.guid,
-            account: s.recipientAccountId,
-            device: e.deviceId,
-            ts: e.serverTimestamp,
-            sourceAccount: e.sourceAccountId,
-            sourceDevice: e.sourceDeviceId,
-            type: e.type,
-            content: e.content,
-          });
-        }
-        storedHere.set(key, s.serverTimestamp);
-        outcomes[i] = { status: 'stored' };
-      }
-
-      for (const [account, devices] of devicesOf) {
-        for (const d of devices) {
-          const n = added.get(d);
-          if (n !== undefined) await q.addToCount.execute(trx, { account, device: d.deviceId, n });
-        }
-      }
+    return this.hotTransaction(async (trx) => {
+      const counts = new MailboxCounts();
+      const outcomes = await storeSendsIn(trx, q, sends, maxMailbox, counts);
+      await counts.apply(trx, q);
       return outcomes;
+    });
+  }
+
+  async commitMailboxBatch(
+    sends: readonly SendRecord[],
+    acks: readonly MailboxAck[],
+    maxMailbox: number,
+  ): Promise<{ readonly outcomes: readonly SendOutcome[]; readonly deleted: number }> {
+    if (sends.length === 0 && acks.length === 0) return { outcomes: [], deleted: 0 };
+    const q = this.hot();
+    return this.hotTransaction(async (trx) => {
+      // One ledger of mailbox counts for both halves: one UPDATE per device per batch.
+      const counts = new MailboxCounts();
+      const deleted = acks.length === 0 ? 0 : await deleteEnvelopesIn(trx, q, acks, counts);
+      const outcomes =
+        sends.length === 0 ? [] : await storeSendsIn(trx, q, sends, maxMailbox, counts);
+      await counts.apply(trx, q);
+      return { outcomes, deleted };
     });
   }
 
@@ -783,32 +734,11 @@ export class KyselyStorage implements Storage {
   async deleteEnvelopes(acks: readonly MailboxAck[]): Promise<number> {
     if (acks.length === 0) return 0;
     const q = this.hot();
-    // Merge acknowledgements per device: one count update per device per batch.
-    const perDevice = new Map<string, { accountId: string; deviceId: number; guids: string[] }>();
-    for (const a of acks) {
-      const k = `${a.accountId}.${a.deviceId}`;
-      const entry = perDevice.get(k);
-      if (entry === undefined)
-        perDevice.set(k, { accountId: a.accountId, deviceId: a.deviceId, guids: [...a.guids] });
-      else entry.guids.push(...a.guids);
-    }
-    return this.db.transaction().execute(async (trx) => {
-      let total = 0;
-      for (const d of perDevice.values()) {
-        let n = 0;
-        for (const guid of d.guids) {
-          const r = await q.deleteEnvelope.execute(trx, {
-            guid,
-            account: d.accountId,
-            device: d.deviceId,
-          });
-          n += Number(r.numAffectedRows ?? 0n);
-        }
-        if (n === 0) continue;
-        total += n;
-        await q.addToCount.execute(trx, { account: d.accountId, device: d.deviceId, n: -n });
-      }
-      return total;
+    return this.hotTransaction(async (trx) => {
+      const counts = new MailboxCounts();
+      const deleted = await deleteEnvelopesIn(trx, q, acks, counts);
+      await counts.apply(trx, q);
+      return deleted;
     });
   }
 
@@ -984,14 +914,18 @@ function hotQueries(db: Kysely<Database>) {
         .where('source_account', '=', a.account)
         .where('source_device', '=', a.device),
     ),
-    devicesOf: new PreparedQuery<
-      { account: string },
-      { device_id: number; registration_id: number; mailbox_count: number }
-    >(['account'], (a) =>
+    devicesOfAccounts: new PreparedQuery<
+      Record<string, string>,
+      { account_id: string; device_id: number; registration_id: number; mailbox_count: number }
+    >(DEVICE_LOOKUP_NAMES, (a) =>
       db
         .selectFrom('devices')
-        .select(['device_id', 'registration_id', 'mailbox_count'])
-        .where('account_id', '=', a.account),
+        .select(['account_id', 'device_id', 'registration_id', 'mailbox_count'])
+        .where(
+          'account_id',
+          'in',
+          DEVICE_LOOKUP_NAMES.map((n) => a[n]!),
+        ),
     ),
     insertEnvelope: new PreparedQuery<
       {
@@ -1066,6 +1000,191 @@ function hotQueries(db: Kysely<Database>) {
         .limit(a.limit),
     ),
   };
+}
+
+type HotQueries = ReturnType<typeof hotQueries>;
+
+/**
+ * Stores a batch of sends inside the caller's transaction (the rules: Storage.storeSends). The
+ * recipients' device lists are read once per batch, several accounts per statement.
+ */
+async function storeSendsIn(
+  trx: QueryExecutor,
+  q: HotQueries,
+  sends: readonly SendRecord[],
+  maxMailbox: number,
+  counts: MailboxCounts,
+): Promise<SendOutcome[]> {
+  const outcomes: SendOutcome[] = new Array<SendOutcome>(sends.length);
+  /** Client message ids stored in this batch, with their timestamps. */
+  const storedHere = new Map<string, number>();
+  /** Devices of each recipient account, read once per batch, with live mailbox counts. */
+  const devicesOf = await recipientDevices(trx, q, sends, counts);
+
+  for (let i = 0; i < sends.length; i++) {
+    const s = sends[i]!;
+    const key = dedupeKey(s.clientMessageId, s.sourceAccountId, s.sourceDeviceId);
+    const earlierHere = storedHere.get(key);
+    if (earlierHere !== undefined) {
+      outcomes[i] = { status: 'duplicate', serverTimestamp: earlierHere };
+      continue;
+    }
+
+    const devices = devicesOf.get(s.recipientAccountId)!;
+    const self = s.recipientAccountId === s.sourceAccountId;
+    const problem = checkDeviceList(devices, s.envelopes, self ? s.sourceDeviceId : null);
+    const full: number[] = [];
+    if (problem === null) {
+      for (const e of s.envelopes) {
+        const d = devices.find((x) => x.deviceId === e.deviceId)!;
+        if (d.count >= maxMailbox) full.push(e.deviceId);
+      }
+    }
+
+    // The client message id is claimed with one INSERT … ON CONFLICT DO NOTHING: a conflict
+    // means an earlier batch stored this send. (Checked before the device list and mailbox
+    // answers, so a retry of a stored send is always reported as a duplicate.)
+    const claimed =
+      problem === null && full.length === 0
+        ? await q.insertSent.changes(trx, {
+            cmid: s.clientMessageId,
+            account: s.sourceAccountId,
+            device: s.sourceDeviceId,
+            ts: s.serverTimestamp,
+          })
+        : 0;
+    if (claimed === 0) {
+      const row = (
+        await q.findSent.execute(trx, {
+          cmid: s.clientMessageId,
+          account: s.sourceAccountId,
+          device: s.sourceDeviceId,
+        })
+      ).rows[0];
+      if (row !== undefined) {
+        outcomes[i] = { status: 'duplicate', serverTimestamp: Number(row.server_timestamp) };
+        continue;
+      }
+    }
+    if (problem !== null) {
+      outcomes[i] = problem;
+      continue;
+    }
+    if (full.length > 0) {
+      outcomes[i] = { status: 'mailbox-full', deviceIds: full };
+      continue;
+    }
+    for (const e of s.envelopes) {
+      const d = devices.find((x) => x.deviceId === e.deviceId)!;
+      d.count++;
+      counts.add(s.recipientAccountId, e.deviceId, 1);
+      await q.insertEnvelope.changes(trx, {
+        guid: e.guid,
+        account: s.recipientAccountId,
+        device: e.deviceId,
+        ts: e.serverTimestamp,
+        sourceAccount: e.sourceAccountId,
+        sourceDevice: e.sourceDeviceId,
+        type: e.type,
+        content: e.content,
+      });
+    }
+    storedHere.set(key, s.serverTimestamp);
+    outcomes[i] = { status: 'stored' };
+  }
+
+  return outcomes;
+}
+
+/**
+ * The devices of every recipient of `sends` (ordered by device id; empty for an unknown account),
+ * DEVICE_LOOKUP_CHUNK accounts per statement. A short last chunk repeats an id, so one compiled
+ * statement serves every batch.
+ */
+async function recipientDevices(
+  trx: QueryExecutor,
+  q: HotQueries,
+  sends: readonly SendRecord[],
+  counts: MailboxCounts,
+): Promise<Map<string, BatchDevice[]>> {
+  const devicesOf = new Map<string, BatchDevice[]>();
+  for (const s of sends) {
+    if (!devicesOf.has(s.recipientAccountId)) devicesOf.set(s.recipientAccountId, []);
+  }
+  const accounts = [...devicesOf.keys()];
+  const args: Record<string, string> = {};
+  for (let i = 0; i < accounts.length; i += DEVICE_LOOKUP_CHUNK) {
+    for (let k = 0; k < DEVICE_LOOKUP_CHUNK; k++) {
+      args[DEVICE_LOOKUP_NAMES[k]!] = accounts[Math.min(i + k, accounts.length - 1)]!;
+    }
+    const { rows } = await q.devicesOfAccounts.execute(trx, args);
+    for (const r of rows) {
+      devicesOf.get(r.account_id)!.push({
+        deviceId: r.device_id,
+        registrationId: r.registration_id,
+        // Deletes earlier in this transaction are not in the row yet: they wait in the ledger.
+        count: r.mailbox_count + counts.pending(r.account_id, r.device_id),
+      });
+    }
+  }
+  for (const list of devicesOf.values()) {
+    if (list.length > 1) list.sort((a, b) => a.deviceId - b.deviceId);
+  }
+  return devicesOf;
+}
+
+/**
+ * Deletes acknowledged envelopes inside the caller's transaction, one statement per GUID (by the
+ * unique GUID index; an `IN` list would make SQLite scan the device's whole mailbox instead). Only
+ * the acknowledging device's own envelopes match. Returns how many existed.
+ */
+async function deleteEnvelopesIn(
+  trx: QueryExecutor,
+  q: HotQueries,
+  acks: readonly MailboxAck[],
+  counts: MailboxCounts,
+): Promise<number> {
+  let total = 0;
+  for (const a of acks) {
+    let n = 0;
+    for (const guid of a.guids) {
+      n += await q.deleteEnvelope.changes(trx, {
+        guid,
+        account: a.accountId,
+        device: a.deviceId,
+      });
+    }
+    if (n === 0) continue;
+    total += n;
+    counts.add(a.accountId, a.deviceId, -n);
+  }
+  return total;
+}
+
+/**
+ * Net changes of mailbox counts within one transaction, written once per device at the end
+ * (`devices.mailbox_count`), whatever mix of deliveries and deletions the batch held.
+ */
+class MailboxCounts {
+  private readonly deltas = new Map<string, { account: string; device: number; n: number }>();
+
+  add(account: string, device: number, n: number): void {
+    const key = `${account}.${device}`;
+    const d = this.deltas.get(key);
+    if (d === undefined) this.deltas.set(key, { account, device, n });
+    else d.n += n;
+  }
+
+  pending(account: string, device: number): number {
+    return this.deltas.get(`${account}.${device}`)?.n ?? 0;
+  }
+
+  async apply(trx: QueryExecutor, q: HotQueries): Promise<void> {
+    for (const d of this.deltas.values()) {
+      if (d.n !== 0) await q.addToCount.changes(trx, d);
+    }
+    this.deltas.clear();
+  }
 }
 
 function dedupeKey(clientMessageId: string, account: string, device: number): string {

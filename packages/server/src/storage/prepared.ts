@@ -7,9 +7,14 @@
  */
 import type { CompiledQuery, Compilable, QueryResult } from 'kysely';
 
-/** A Kysely instance or transaction. */
+/** A Kysely instance or transaction, or an adapter's direct executor (kysely-storage.ts). */
 export interface QueryExecutor {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+  /**
+   * Optional: runs a statement that returns no rows and answers the number of rows it changed,
+   * without the bigint of `QueryResult.numAffectedRows` (the per-message path avoids BigInt).
+   */
+  executeChanges?(query: CompiledQuery): Promise<number>;
 }
 
 type Slot<A> = { readonly arg: keyof A } | { readonly constant: unknown };
@@ -42,9 +47,25 @@ export class PreparedQuery<A extends Record<string, unknown>, R> {
   }
 
   execute(db: QueryExecutor, args: A): Promise<QueryResult<R>> {
-    const compiled = this.prepare();
-    const parameters = this.slots.map((s) => ('arg' in s ? args[s.arg] : s.constant));
     // Same SQL and query node, new parameters: no rebuilding, no recompiling.
-    return db.executeQuery({ ...compiled, parameters });
+    return db.executeQuery(this.bind(args));
+  }
+
+  /** Runs a statement without result rows; resolves with the number of rows it changed. */
+  async changes(db: QueryExecutor, args: A): Promise<number> {
+    const query = this.bind(args);
+    if (db.executeChanges !== undefined) return db.executeChanges(query);
+    return Number((await db.executeQuery(query)).numAffectedRows ?? 0n);
+  }
+
+  private bind(args: A): CompiledQuery<R> {
+    const compiled = this.prepare();
+    const slots = this.slots;
+    const parameters = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      parameters[i] = 'arg' in s ? args[s.arg] : s.constant;
+    }
+    return { ...compiled, parameters };
   }
 }

@@ -97,10 +97,15 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       await storage.close();
     });
 
-    async function account(number = `+1415555${String(1000 + Math.floor(Math.random() * 8999))}`) {
+    let numbers = 0;
+    async function account(number = `+1415555${String(1000 + (numbers++ % 8999))}`) {
       const accountId = randomUUID();
       const identityKey = ecKey();
-      await storage.createAccount({ accountId, number, identityKey, createdAt: T0 }, newDevice());
+      const outcome = await storage.createAccount(
+        { accountId, number, identityKey, createdAt: T0 },
+        newDevice(),
+      );
+      if (outcome !== 'created') throw new Error(`account ${number}: ${outcome}`);
       return { accountId, number, identityKey, deviceId: 1 };
     }
 
@@ -705,6 +710,55 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(
           await storage.deleteEnvelopes([{ accountId: a.accountId, deviceId: 1, guids }]),
         ).toBe(1200);
+      });
+    });
+
+    describe('mailbox batches (one group commit)', () => {
+      it('deletes the acknowledged envelopes, then stores the sends, in one call', async () => {
+        const a = await account();
+        const b = await account();
+        // a's mailbox holds 3 of 3: full, until the acknowledgements of the same batch free it.
+        const stored = Array.from({ length: 3 }, () => envelope(a.accountId, 1, b));
+        await storage.storeSends(
+          stored.map((e) => send(b, [e])),
+          3,
+        );
+        const incoming = envelope(a.accountId, 1, b);
+        const forB = envelope(b.accountId, 1, a);
+        const result = await storage.commitMailboxBatch(
+          [send(b, [incoming]), send(a, [forB])],
+          [
+            { accountId: a.accountId, deviceId: 1, guids: [stored[0]!.guid, stored[1]!.guid] },
+            // Not a's to delete: ignored.
+            { accountId: b.accountId, deviceId: 1, guids: [stored[2]!.guid] },
+          ],
+          3,
+        );
+        expect(result).toEqual({
+          outcomes: [{ status: 'stored' }, { status: 'stored' }],
+          deleted: 2,
+        });
+        expect((await storage.readMailbox(a.accountId, 1, 0, 10)).map((e) => e.guid)).toEqual([
+          stored[2]!.guid,
+          incoming.guid,
+        ]);
+        expect(await storage.mailboxSize(b.accountId, 1)).toBe(1);
+        expect(await storage.commitMailboxBatch([], [], 3)).toEqual({ outcomes: [], deleted: 0 });
+      });
+
+      it('answers every send of a batch to many recipients, as storeSends does', async () => {
+        const sender = await account();
+        const recipients = await Promise.all(Array.from({ length: 70 }, () => account()));
+        const unknown = randomUUID();
+        const sends = recipients.flatMap((r, i) => [
+          send(sender, [envelope(r.accountId, 1, sender)]),
+          ...(i % 10 === 0 ? [send(sender, [envelope(unknown, 1, sender)])] : []),
+        ]);
+        const { outcomes } = await storage.commitMailboxBatch(sends, [], 100);
+        expect(outcomes.map((o) => o.status)).toEqual(
+          sends.map((s) => (s.recipientAccountId === unknown ? 'unknown-recipient' : 'stored')),
+        );
+        for (const r of recipients) expect(await storage.mailboxSize(r.accountId, 1)).toBe(1);
       });
     });
 

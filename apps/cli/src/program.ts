@@ -1,0 +1,170 @@
+/**
+ * The `sotto` command line (commander): commands, options and help texts. Every action only parses
+ * its arguments and calls a command module; `runCli` turns any failure into one line on stderr and
+ * an exit code (cli-error.ts), never a stack trace.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { describeFailure, EXIT } from './cli-error.js';
+import { chat } from './commands/chat.js';
+import { alias, contacts } from './commands/contacts.js';
+import { devices } from './commands/devices.js';
+import { changePassphrase } from './commands/passphrase.js';
+import { pin } from './commands/pin.js';
+import { register } from './commands/register.js';
+import { safetyNumber, verify } from './commands/safety-number.js';
+import { send } from './commands/send.js';
+import { status } from './commands/status.js';
+import { profileDirectory } from './profile.js';
+import type { GlobalOptions, RunContext } from './session.js';
+
+export const VERSION = '0.1.0';
+
+const ENVIRONMENT_HELP = `
+Environment:
+  SOTTO_PROFILE          profile directory (like --profile; default ~/.sotto)
+  SOTTO_SERVER           relay URL (like --server)
+  SOTTO_PASSPHRASE       the profile's passphrase (otherwise it is asked for, without echo)
+  SOTTO_NEW_PASSPHRASE   the new passphrase for "passphrase change"
+  SOTTO_PIN              the PIN for "pin set" / "pin change"
+
+Exit codes: 0 ok, 1 failed, 2 usage, 3 refused (wrong passphrase, code or PIN),
+4 unavailable (server unreachable, rate limited, profile in use), 130 interrupted.`;
+
+function buildProgram(ctx: RunContext): Command {
+  const program = new Command('sotto');
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  program
+    .description('End-to-end encrypted messaging from the terminal (Sotto).')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--profile <dir>', 'profile directory: one identity per directory'))
+    .addOption(new Option('--server <url>', 'relay URL (saved in the profile at registration)'))
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .enablePositionalOptions(false)
+    .exitOverride()
+    .configureOutput({
+      // One line: "sotto: <reason> (sotto --help lists the commands)".
+      outputError: (text, write) =>
+        write(
+          `sotto: ${text.replace(/^error: /, '').trimEnd()} (sotto --help lists the commands)\n`,
+        ),
+    });
+
+  program
+    .command('register')
+    .description('register a phone number (asks the server to send a verification code by SMS)')
+    .argument('<number>', 'phone number in E.164 form, e.g. +14155550100')
+    .option('--code <code>', 'a 6-digit code sent earlier (skips requesting a new one)')
+    .action((number: string, options: { code?: string }) =>
+      register(number, options, globals(), ctx),
+    );
+
+  const pinCommand = program
+    .command('pin')
+    .description('the two-step PIN (registration lock) of the account');
+  for (const [action, description] of [
+    ['set', 'turn the registration lock on with a PIN'],
+    ['change', 'choose a new PIN'],
+    ['remove', 'turn the registration lock off'],
+  ] as const) {
+    pinCommand
+      .command(action)
+      .description(description)
+      .action(() => pin(action, globals(), ctx));
+  }
+
+  program
+    .command('send')
+    .description('send a message and wait until the server accepted it')
+    .argument('<contact>', 'phone number or alias')
+    .argument('<text...>', 'the message')
+    .action((contact: string, words: string[]) => send(contact, words, globals(), ctx));
+
+  program
+    .command('chat')
+    .description('an interactive conversation: messages, receipts and warnings as they arrive')
+    .argument('<contact>', 'phone number or alias')
+    .action((contact: string) => chat(contact, globals(), ctx));
+
+  program
+    .command('contacts')
+    .description('list contacts and the state of their safety numbers')
+    .action(() => contacts(globals(), ctx));
+
+  const aliasCommand = program.command('alias').description('local names for phone numbers');
+  aliasCommand
+    .command('set')
+    .description('name a phone number')
+    .argument('<name>')
+    .argument('<number>')
+    .action((name: string, number: string) => alias('set', name, number, globals(), ctx));
+  aliasCommand
+    .command('remove')
+    .description('forget a name')
+    .argument('<name>')
+    .action((name: string) => alias('remove', name, undefined, globals(), ctx));
+
+  program
+    .command('safety-number')
+    .description('show the safety number with a contact (digits and QR code)')
+    .argument('<contact>', 'phone number or alias')
+    .option('--no-qr', 'digits only')
+    .option('--payload', "print the QR code's payload (base64) for the contact's verify --payload")
+    .action((contact: string, options: { qr: boolean; payload?: boolean }) =>
+      safetyNumber(contact, options, globals(), ctx),
+    );
+
+  program
+    .command('verify')
+    .description('mark a contact verified after comparing safety numbers')
+    .argument('<contact>', 'phone number or alias')
+    .option('-y, --yes', 'the numbers were compared and match: do not ask')
+    .option('--payload <base64>', "check the contact's safety-number payload instead of asking")
+    .option('--clear', 'remove the verified mark')
+    .action((contact: string, options: { yes?: boolean; payload?: string; clear?: boolean }) =>
+      verify(contact, options, globals(), ctx),
+    );
+
+  program
+    .command('devices')
+    .description("list the account's devices")
+    .action(() => devices(globals(), ctx));
+
+  program
+    .command('status')
+    .description('profile, store protection, account, server and outbox')
+    .action(() => status(globals(), ctx));
+
+  program
+    .command('passphrase')
+    .description("the profile's passphrase")
+    .command('change')
+    .description('choose a new passphrase (re-wraps the store key)')
+    .action(() => changePassphrase(globals(), ctx));
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (process.argv form) and returns the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const ctx: RunContext = { profileDir: profileDirectory(undefined) };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
+        return EXIT.OK;
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
+        return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      }
+      return EXIT.USAGE; // commander already printed the one-line reason
+    }
+    const failure = describeFailure(err, ctx);
+    process.stderr.write(`sotto: ${failure.message}\n`);
+    if (process.env.SOTTO_DEBUG === '1' && err instanceof Error && err.stack !== undefined) {
+      process.stderr.write(`${err.stack}\n`);
+    }
+    return failure.exitCode;
+  }
+}
