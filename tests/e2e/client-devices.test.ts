@@ -121,6 +121,27 @@ describe('linked devices through a real relay', () => {
       'B2 synced reads',
     );
 
+    // B1 unlinks B2: B2 learns it is out; A's next message meets a 409 (extra device 2) and still
+    // reaches B1, and nothing goes to B2 any more.
+    const b2State = b2.waitFor('connection', (e) => e.state === 'deregistered', 20_000);
+    await b1.client.removeDevice(2);
+    await b2State;
+    expect((await b1.client.devices()).map((d) => d.deviceId)).toEqual([1]);
+    const before = texts(b1Events).length;
+    const late = await a.client.send(b1.accountId, 'after unlinking');
+    await until(() => texts(b1Events).length === before + 1, 30_000, 'B1 to receive after unlink');
+    await until(
+      async () =>
+        (await a.client.messages(b1.accountId)).find((m) => m.id === late.id)?.status ===
+        'delivered',
+      30_000,
+      'delivered after unlink',
+    );
+    // B1's own copy of its next message no longer targets the removed device.
+    await b1.client.send(a.accountId, 'b1 alone');
+    await b1.client.flush();
+    expect(b1.client.pendingSends).toBe(0);
+
     for (const c of [a.client, b1.client, b2]) await c.close();
   }, 180_000);
 });

@@ -514,7 +514,8 @@ class SqliteClientStoreImpl implements SqliteClientStore {
         const sealed =
           value === undefined ? undefined : asBuffer(cipher.seal(namespaceId, keyId, key, value));
         let writes = pending.get(namespace);
-        if (writes === undefined) pending.set(namespace, (writes = new Map<string, PendingWrite>()));
+        if (writes === undefined)
+          pending.set(namespace, (writes = new Map<string, PendingWrite>()));
         writes.set(key, { namespaceId, keyId, sealed, key, value: value?.slice() });
       };
       const tx: ClientStoreTransaction = {

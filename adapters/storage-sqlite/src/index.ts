@@ -6,7 +6,9 @@
  * Durability: WAL journal with `synchronous=FULL`, so every committed transaction is on disk before
  * the commit returns (WAL with NORMAL may lose the last transactions on power loss). The server
  * batches writes into one transaction per event-loop turn (group commit), so FULL costs one fsync
- * per batch, not one per message.
+ * per batch, not one per message. WAL checkpoints run in a worker thread (wal-checkpointer.ts),
+ * not inside the relay's commits, and the message path's transactions run their precompiled
+ * statements directly on better-sqlite3 (directTransaction below).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,6 +27,7 @@ import {
   type QueryExecutor,
   type StorageDatabase,
 } from '@sotto/server';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteStorageOptions {
   /** A file path, or ':memory:' for a private in-memory database (tests). */
@@ -34,7 +37,15 @@ export interface SqliteStorageOptions {
    * only: an acknowledged message may be lost on power failure.
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Checkpoint the WAL from a worker thread (wal-checkpointer.ts) instead of inside commits.
+   * Default true for files; ignored for ':memory:'.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
+
+/** The WAL file is cut back to this size when SQLite restarts it after a checkpoint. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Opens (creating if needed) and migrates an SQLite database, returning the storage port. */
 export async function openSqliteStorage(options: SqliteStorageOptions): Promise<KyselyStorage> {
@@ -59,10 +70,20 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     const cached = withStatementCache(database);
     const db = new Kysely<StorageDatabase>({ dialect: new SqliteDialect({ database: cached }) });
     await migrateToLatest(db, 'sqlite');
-    // Kysely's SqliteDriver closes the database on destroy.
+    let checkpointer: WalCheckpointer | null = null;
+    if (!memory && options.backgroundCheckpoints !== false) {
+      database.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+      checkpointer = WalCheckpointer.start(options.filename, () => {
+        // Without the worker, SQLite checkpoints inside commits again (its default).
+        if (database.open) database.pragma('wal_autocheckpoint = 1000');
+      });
+      database.pragma('wal_autocheckpoint = 0');
+    }
+    // Kysely's SqliteDriver closes the database on destroy; the checkpointer closes after it.
     return new KyselyStorage(db, {
       flavour: 'sqlite',
       hotTransaction: directTransaction(db, database, cached),
+      ...(checkpointer === null ? {} : { onClose: () => checkpointer.close() }),
     });
   } catch (err) {
     database.close();

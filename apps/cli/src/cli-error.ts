@@ -180,8 +180,35 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
           'the server no longer accepts this device (removed, or the number was registered again)',
         exitCode: EXIT.REFUSED,
       };
-    default:
-      return { message: `${server} refused the request: ${err.message}`, exitCode: EXIT.FAILURE };
+    case 'MAILBOX_FULL':
+      return {
+        message: `the recipient's mailbox on ${server} is full; try again later`,
+        exitCode: EXIT.UNAVAILABLE,
+      };
+    case 'INTERNAL':
+      return { message: `${server} had an internal error; try again`, exitCode: EXIT.FAILURE };
+    // Contract errors the SDK handles itself, or that mean a bug, not something the user did.
+    case 'ATTACHMENT_NOT_FOUND':
+    case 'DEVICE_LIMIT_REACHED':
+    case 'DEVICE_NOT_FOUND':
+    case 'FORBIDDEN':
+    case 'FRAME_INVALID':
+    case 'FRAME_VERSION_UNSUPPORTED':
+    case 'INVALID_KEY':
+    case 'INVALID_REQUEST':
+    case 'KEYS_NOT_FOUND':
+    case 'MISMATCHED_DEVICES':
+    case 'NOT_FOUND':
+    case 'PAYLOAD_TOO_LARGE':
+    case 'PREKEY_STORE_FULL':
+    case 'PROVISIONING_CODE_INVALID':
+    case 'STALE_DEVICES':
+    case 'UNSUPPORTED_MEDIA_TYPE':
+    case undefined:
+      return {
+        message: `${server} refused the request (${err.apiCode ?? 'no code'}): ${err.message}`,
+        exitCode: EXIT.FAILURE,
+      };
   }
 }
 
@@ -189,7 +216,6 @@ function clientFailure(err: ClientError, ctx: ErrorContext): Failure {
   const server = ctx.serverUrl ?? 'the server';
   switch (err.code) {
     case 'SERVER_REJECTED':
-      return serverFailure(err, ctx);
     case 'REGISTRATION_LOCKED':
       return serverFailure(err, ctx);
     case 'PIN_NOT_RECOVERABLE':
@@ -227,7 +253,13 @@ function clientFailure(err: ClientError, ctx: ErrorContext): Failure {
       return { message: err.message, exitCode: EXIT.FAILURE };
     case 'INVALID_ARGUMENT':
       return { message: err.message, exitCode: EXIT.USAGE };
-    default:
+    case 'STORE_CORRUPT':
+      return {
+        message: `the profile in ${ctx.profileDir} holds a record that does not parse: ${err.message}`,
+        exitCode: EXIT.FAILURE,
+      };
+    case 'LINK_FAILED':
+    case 'CLOSED':
       return { message: err.message, exitCode: EXIT.FAILURE };
   }
 }

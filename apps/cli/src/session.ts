@@ -5,12 +5,7 @@
  * client first (it flushes acknowledgements), then the store.
  */
 import WebSocket from 'ws';
-import {
-  ClientError,
-  createClient,
-  type SottoClient,
-  type WebSocketFactory,
-} from '@sotto/client';
+import { ClientError, createClient, type SottoClient, type WebSocketFactory } from '@sotto/client';
 import type { SqliteClientStore } from '@sotto/client-store-sqlite';
 import { CliError } from './cli-error.js';
 import {

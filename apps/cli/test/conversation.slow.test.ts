@@ -83,7 +83,7 @@ describe('two people', () => {
     tmux.keys('bob', 'C-c');
     await tmux.waitFor('bob', /\[sotto exited 0\]/);
     // The prompt echo is replaced by the formatted line: the typed text appears once.
-    expect(aliceScreen.match(/a reply typed in the chat/g)?.length).toBe(1);
+    expect(aliceScreen.match(/a reply typed in the chat/g)?.length, aliceScreen).toBe(1);
     expect(aliceScreen).not.toContain('> a reply typed in the chat');
 
     // History survives: the next chat shows the conversation, oldest first.

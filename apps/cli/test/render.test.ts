@@ -73,10 +73,12 @@ describe('table, receipts, time', () => {
     ).toBe('A     BB\nü     x\nlong  y\n');
   });
 
-  it('names every status of a sent message', () => {
-    for (const status of ['sent', 'delivered', 'read', 'held', 'failed']) {
-      expect(receiptLine(status)).not.toBe(status);
-    }
+  it('names every status of a sent message distinctly', () => {
+    const statuses = ['pending', 'held', 'sent', 'delivered', 'read', 'failed'] as const;
+    const lines = statuses.map((s) => receiptLine(s));
+    expect(new Set(lines).size).toBe(statuses.length);
+    expect(receiptLine('read')).toBe('✓✓ read');
+    expect(receiptLine('delivered')).toBe('✓✓ delivered');
   });
 
   it('shows the time of day today and the date otherwise', () => {

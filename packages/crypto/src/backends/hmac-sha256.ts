@@ -239,7 +239,15 @@ function finish(): void {
 
 /** Writes the first `length` (≤ 32) bytes of the digest in `state`, big-endian. */
 function writeDigest(out: Uint8Array, offset: number, length: number): void {
-  for (let i = 0; i < length; i++) out[offset + i] = state[i >>> 2]! >>> (24 - 8 * (i & 3));
+  let i = 0;
+  for (let p = offset; i + 4 <= length; i += 4, p += 4) {
+    const v = state[i >>> 2]!;
+    out[p] = v >>> 24;
+    out[p + 1] = v >>> 16;
+    out[p + 2] = v >>> 8;
+    out[p + 3] = v;
+  }
+  for (; i < length; i++) out[offset + i] = state[i >>> 2]! >>> (24 - 8 * (i & 3));
 }
 
 /**
