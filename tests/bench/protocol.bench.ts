@@ -7,7 +7,8 @@
  * Each case runs in alternating rounds (Sotto, libsignal, Sotto, …) and reports the median rate,
  * so load on the machine hits both alike. Ends with
  * `bench:protocol steady=<x> setup=<x> group=<x>` (each Sotto ÷ libsignal).
- * Options: BENCH_ROUNDS (default 5), BENCH_SCALE (default 1; multiplies the work per round).
+ * Options: BENCH_ROUNDS (default 5), BENCH_WARMUP (default 3 uncounted rounds of each),
+ * BENCH_SCALE (default 1; multiplies the work per round).
  */
 import * as signal from '@signalapp/libsignal-client';
 import { randomBytes, toHex } from '@sotto/crypto';
@@ -24,6 +25,7 @@ import { LibsignalSenderKeyStore } from '../interop/harness-group/libsignal-stor
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 3);
 const MESSAGE = randomBytes(256);
 
 type Impl = 'sotto' | 'libsignal';
@@ -157,8 +159,12 @@ async function compare(
   round: (impl: Impl) => Promise<number>,
 ): Promise<number> {
   const rates: Record<Impl, number[]> = { sotto: [], libsignal: [] };
-  await round('sotto'); // warm-up of both, not counted
-  await round('libsignal');
+  // Warm-up of both, not counted: V8 optimises Sotto's per-message functions only after a few
+  // thousand calls, and libsignal's native code has its own caches to fill.
+  for (let w = 0; w < WARMUP_ROUNDS; w++) {
+    await round('sotto');
+    await round('libsignal');
+  }
   for (let r = 0; r < ROUNDS; r++) {
     rates.sotto.push(await round('sotto'));
     rates.libsignal.push(await round('libsignal'));

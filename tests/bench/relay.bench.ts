@@ -39,7 +39,7 @@ const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 8);
 /** Measured rounds per relay, alternating Sotto and the floor; medians are reported. */
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
-const WARMUP_MESSAGES = Math.min(10, MESSAGES);
+const WARMUP_MESSAGES = Math.min(25, MESSAGES);
 const CONTENT_BYTES = 256;
 /** ENVELOPE frame: version, type, guid 16, timestamp 8, source 16, device 2, type 1, length 4. */
 const ENVELOPE_CONTENT_OFFSET = 2 + 16 + 8 + 16 + 2 + 1 + 4;

@@ -66,7 +66,7 @@ describe('two people', () => {
 
     tmux.type('bob', 'copy that, over and out');
     await tmux.waitFor('alice', /\] bobby-the-builder: copy that, over and out/);
-    await tmux.waitFor('bob', /\] you: copy that, over and out/);
+    await tmux.waitFor('bob', /^> copy that, over and out$/m);
     await tmux.waitFor('bob', /✓✓ read · "copy that, over and out"/); // 23 characters: not cut
 
     tmux.type('alice', 'a reply typed in the chat');
@@ -82,9 +82,9 @@ describe('two people', () => {
     await tmux.waitFor('alice', /\[sotto exited 0\]/);
     tmux.keys('bob', 'C-c');
     await tmux.waitFor('bob', /\[sotto exited 0\]/);
-    // The prompt echo is replaced by the formatted line: the typed text appears once.
+    // What alice typed stays on screen once, as she typed it; the receipts quote it.
     expect(aliceScreen.match(/a reply typed in the chat/g)?.length, aliceScreen).toBe(1);
-    expect(aliceScreen).not.toContain('> a reply typed in the chat');
+    expect(aliceScreen).toMatch(/^> a reply typed in the chat$/m);
 
     // History survives: the next chat shows the conversation, oldest first.
     const history = await world.sotto('bob', ['chat', ALICE]);
@@ -188,7 +188,7 @@ describe('an identity change', () => {
     );
     expect(warned).toMatch(/\] bobby-the-builder: new phone, same bob/);
     tmux.type('alice2', 'is it really you');
-    await tmux.waitFor('alice2', /you: is it really you +⚠ held/);
+    await tmux.waitFor('alice2', /-- held: accept the new safety number first/);
     tmux.type('alice2', '/accept');
     await tmux.waitFor('alice2', /-- new safety number accepted/);
     await tmux.waitFor('alice2', /✓ sent · "is it really you"/);

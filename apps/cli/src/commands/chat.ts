@@ -154,7 +154,8 @@ export async function chat(
         try {
           const message = await client.send(contact.accountId, text);
           sentTexts.set(message.id, message.body);
-          screen.print(line(message));
+          // On a terminal the typed "> text" line already shows it; from a pipe, print it.
+          if (!screen.interactive) screen.print(line(message));
           if (message.status === 'held') {
             screen.print(`-- held: accept the new safety number first (/safety, then /accept)`);
           }

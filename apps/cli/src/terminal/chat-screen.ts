@@ -4,7 +4,7 @@
  * the chat is ready (while it connects) are kept, not dropped. Without a terminal (input from a
  * pipe) it degrades to plain lines in and out.
  */
-import { clearLine, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 
 const PROMPT = '> ';
 
@@ -21,12 +21,9 @@ export class ChatScreen {
     this.#output = output;
     this.#tty = input.isTTY === true && output.isTTY === true;
     this.#rl = createInterface({ input, output, prompt: PROMPT, terminal: this.#tty });
+    // The echoed "> text" stays as the record of what the user sent (rewriting it in place with
+    // cursor movements proved fragile when keys and output arrive together).
     this.#rl.on('line', (line) => {
-      if (this.#tty && this.#prompting) {
-        // Replace the echoed "> text" with the formatted line the caller prints.
-        moveCursor(this.#output, 0, -1);
-        clearLine(this.#output, 0);
-      }
       this.#typed.push(line);
       this.#wake?.();
     });
@@ -36,6 +33,11 @@ export class ChatScreen {
       this.#closed = true;
       this.#wake?.();
     });
+  }
+
+  /** True on a terminal (typed lines are echoed by the prompt). */
+  get interactive(): boolean {
+    return this.#tty;
   }
 
   /** Prints `text` (one or more lines) above the prompt. */

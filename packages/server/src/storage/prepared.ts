@@ -11,10 +11,11 @@ import type { CompiledQuery, Compilable, QueryResult } from 'kysely';
 export interface QueryExecutor {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
   /**
-   * Optional: runs a statement that returns no rows and answers the number of rows it changed,
-   * without the bigint of `QueryResult.numAffectedRows` (the per-message path avoids BigInt).
+   * Optional: runs `query`'s SQL, which returns no rows, with `parameters` in place of the
+   * compiled ones, and answers the number of rows it changed — without building a new compiled
+   * query or the bigint of `QueryResult.numAffectedRows` (the per-message path avoids both).
    */
-  executeChanges?(query: CompiledQuery): Promise<number>;
+  executeChanges?(query: CompiledQuery, parameters: readonly unknown[]): Promise<number>;
 }
 
 type Slot<A> = { readonly arg: keyof A } | { readonly constant: unknown };
@@ -53,19 +54,24 @@ export class PreparedQuery<A extends Record<string, unknown>, R> {
 
   /** Runs a statement without result rows; resolves with the number of rows it changed. */
   async changes(db: QueryExecutor, args: A): Promise<number> {
-    const query = this.bind(args);
-    if (db.executeChanges !== undefined) return db.executeChanges(query);
-    return Number((await db.executeQuery(query)).numAffectedRows ?? 0n);
+    const compiled = this.prepare();
+    const parameters = this.parameters(args);
+    if (db.executeChanges !== undefined) return db.executeChanges(compiled, parameters);
+    return Number((await db.executeQuery({ ...compiled, parameters })).numAffectedRows ?? 0n);
   }
 
   private bind(args: A): CompiledQuery<R> {
     const compiled = this.prepare();
+    return { ...compiled, parameters: this.parameters(args) };
+  }
+
+  private parameters(args: A): unknown[] {
     const slots = this.slots;
     const parameters = new Array<unknown>(slots.length);
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i]!;
       parameters[i] = 'arg' in s ? args[s.arg] : s.constant;
     }
-    return { ...compiled, parameters };
+    return parameters;
   }
 }
