@@ -122,8 +122,10 @@ function directTransaction(
   const begin = database.prepare('BEGIN');
   const commit = database.prepare('COMMIT');
   const rollback = database.prepare('ROLLBACK');
-  const deferSync = database.prepare('PRAGMA synchronous = NORMAL');
-  const fullSync = database.prepare('PRAGMA synchronous = FULL');
+  // Not prepared statements: SQLite applies a PRAGMA when it is prepared, so a prepared one
+  // cannot be re-run reliably.
+  const deferSync = () => database.exec('PRAGMA synchronous = NORMAL');
+  const fullSync = () => database.exec('PRAGMA synchronous = FULL');
   const exec: QueryExecutor = {
     executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
       const stmt = cached.prepare(query.sql) as unknown as Database.Statement;
@@ -139,7 +141,7 @@ function directTransaction(
   };
   return async (work) => {
     const result = await db.connection().execute(async () => {
-      if (wal !== null) deferSync.run();
+      if (wal !== null) deferSync();
       begin.run();
       try {
         const r = await work(exec);
@@ -149,7 +151,7 @@ function directTransaction(
         if (database.inTransaction) rollback.run();
         throw err;
       } finally {
-        if (wal !== null) fullSync.run();
+        if (wal !== null) fullSync();
       }
     });
     // Durable before anyone hears of it: the caller acknowledges senders after this.
