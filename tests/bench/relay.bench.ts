@@ -226,40 +226,33 @@ async function runLoad(
     c.inFlight = 0;
     c.ws.removeAllListeners('message');
     c.ws.on('message', (data: Buffer) => {
-      switch (data[1]) {
-        case FRAME_TYPES.envelope: {
-          const sender = data.readUInt32BE(ENVELOPE_CONTENT_OFFSET);
-          const seq = data.readUInt32BE(ENVELOPE_CONTENT_OFFSET + 4) - base;
-          const at = data.readDoubleBE(ENVELOPE_CONTENT_OFFSET + 8);
-          c.ack(data);
-          if (seq < 0 || seq >= perClient) return; // a leftover of an earlier phase
-          const k = sender * perClient + seq;
-          if (delivered[k] === 1) {
-            duplicates++;
-            return;
-          }
-          delivered[k] = 1;
-          deliveredCount++;
-          lastDelivery = performance.now();
-          latencies[latencyCount++] = lastDelivery - at;
+      const type = data[1];
+      if (type === FRAME_TYPES.envelope) {
+        const sender = data.readUInt32BE(ENVELOPE_CONTENT_OFFSET);
+        const seq = data.readUInt32BE(ENVELOPE_CONTENT_OFFSET + 4) - base;
+        const at = data.readDoubleBE(ENVELOPE_CONTENT_OFFSET + 8);
+        c.ack(data);
+        if (seq < 0 || seq >= perClient) return; // a leftover of an earlier phase
+        const k = sender * perClient + seq;
+        if (delivered[k] === 1) {
+          duplicates++;
           return;
         }
-        case FRAME_TYPES.sendResult:
-        case FRAME_TYPES.error: {
-          const seq = data.readUInt32BE(2) - 1 - base;
-          if (data[1] === FRAME_TYPES.sendResult) {
-            acked[c.index * perClient + seq] = 1;
-            ackedCount++;
-          } else {
-            const code = data.subarray(9, 9 + data[8]!).toString('latin1');
-            errors[code] = (errors[code] ?? 0) + 1;
-          }
-          c.inFlight--;
-          pump(c);
-          return;
+        delivered[k] = 1;
+        deliveredCount++;
+        lastDelivery = performance.now();
+        latencies[latencyCount++] = lastDelivery - at;
+      } else if (type === FRAME_TYPES.sendResult || type === FRAME_TYPES.error) {
+        const seq = data.readUInt32BE(2) - 1 - base;
+        if (type === FRAME_TYPES.sendResult) {
+          acked[c.index * perClient + seq] = 1;
+          ackedCount++;
+        } else {
+          const code = data.subarray(9, 9 + data[8]!).toString('latin1');
+          errors[code] = (errors[code] ?? 0) + 1;
         }
-        default:
-          return;
+        c.inFlight--;
+        pump(c);
       }
     });
   }
@@ -360,7 +353,7 @@ function spawnFloor(): Promise<{ child: ChildProcess; port: number }> {
   );
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split('\n').find((l) => l.includes('floor relay ready'));
       if (line !== undefined) resolve({ child, port: (JSON.parse(line) as { port: number }).port });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENVELOPE_TYPES, type EnvelopeFrame } from '@sotto/api';
+import { ENVELOPE_TYPES } from '@sotto/api';
 import { verifyAuditLog } from '@sotto/server';
 import { openSqliteStorage } from '@sotto/storage-sqlite';
 import {

@@ -49,6 +49,8 @@ describe('durable commits of the message path', () => {
     const probe = await open(filename, 'r');
     const proto = Object.getPrototypeOf(probe) as FileHandle;
     await probe.close();
+    // Kept to be called with the FileHandle as `this` below, and put back afterwards.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const original = proto.datasync;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

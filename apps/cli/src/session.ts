@@ -15,6 +15,7 @@ import {
   profileDirectory,
   readSettings,
 } from './profile.js';
+import { CONNECT_TIMEOUT_MS, FLUSH_TIMEOUT_MS, MAILBOX_QUIET_MS } from './limits.js';
 
 /** Options every command accepts (before or after its name). */
 export interface GlobalOptions {
@@ -36,9 +37,6 @@ export interface Session {
   /** True if this run created the profile (a failed registration removes it again). */
   readonly created: boolean;
 }
-
-/** How long a command waits for the relay's WebSocket before giving up. */
-const CONNECT_TIMEOUT_MS = 15_000;
 
 const webSocketFactory: WebSocketFactory = (url, options) =>
   new WebSocket(url, { headers: { ...options.headers } });
@@ -125,9 +123,6 @@ export async function connectOrFail(
   }
 }
 
-/** How long a command waits, before it exits, for the rest of the outbox (receipts, copies). */
-const FLUSH_TIMEOUT_MS = 5000;
-
 /**
  * Waits (briefly) until the outbox is empty. What does not go out in time is not lost: the outbox
  * is in the store and is sent on the next connection.
@@ -146,9 +141,6 @@ export async function flushBriefly(
   ]).finally(() => clearTimeout(timer));
 }
 
-/** After the relay's queue-empty, this long without an incoming event counts as processed. */
-const QUIET_MS = 300;
-
 /**
  * Resolves once what waited in the mailbox was shown: the relay said its queue is empty and the
  * client then stayed quiet for a moment (the SDK processes envelopes after announcing queue-empty).
@@ -166,7 +158,7 @@ export function mailboxDrained(client: SottoClient, timeoutMs: number): Promise<
     };
     const rearm = (): void => {
       clearTimeout(quiet);
-      quiet = setTimeout(finish, QUIET_MS);
+      quiet = setTimeout(finish, MAILBOX_QUIET_MS);
     };
     const off = client.onAny((event) => {
       if (event.type === 'queue-empty') emptied = true;

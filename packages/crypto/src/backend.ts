@@ -1,9 +1,11 @@
 /**
- * The primitives whose fastest implementation depends on the runtime. `node:crypto` in Node,
- * `@noble/*` in browsers (WebCrypto is asynchronous and the protocol core is synchronous, so the
- * browser backend is pure JS apart from `crypto.getRandomValues`). Both backends pass the same
- * tests (`test/backend-conformance.test.ts`). Everything a runtime lacks (XEdDSA, Kyber, ML-KEM,
- * SHAKE in browsers) is built on `@noble/*` above this interface.
+ * The primitives whose fastest implementation depends on the runtime. `node:crypto` in Node (plus
+ * a JavaScript SHA-256 for short HMAC/HKDF inputs, `backends/hmac-sha256.ts`), `@noble/*` in
+ * browsers (WebCrypto is asynchronous and the protocol core is synchronous, so the browser backend
+ * is pure JS apart from `crypto.getRandomValues`). Both backends pass the same tests
+ * (`test/backend-conformance.test.ts`). XEdDSA (`hazmat/`), Kyber1024 and ML-KEM (`ml-kem/`) are
+ * Sotto's own code above this interface and take only hashes and randomness from it
+ * (docs/crypto.md, "Own implementations").
  */
 export interface CryptoBackend {
   readonly name: 'node' | 'noble';
@@ -48,7 +50,7 @@ export interface CryptoBackend {
   x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
   /**
    * RFC 8032 §5.1.5 Ed25519 public key of a 32-byte seed: `encode(clamp(SHA-512(seed)[0..32])·B)`.
-   * XEdDSA signing uses it as a fast fixed-base scalar multiplication (xeddsa.ts).
+   * Not used by XEdDSA (which runs on `hazmat/`); exported from the facade for callers.
    */
   ed25519PublicKey(seed: Uint8Array): Uint8Array;
   /** Standard Ed25519 verification (RFC 8032, cofactorless) of a 32-byte Edwards public key. */

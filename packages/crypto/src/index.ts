@@ -1,7 +1,8 @@
 /**
  * @sotto/crypto — the primitives facade (ARCHITECTURE.md). Every function here delegates to the
- * active {@link CryptoBackend} (`node:crypto` in Node, `@noble/*` elsewhere) or is built on audited
- * `@noble/*` code where runtimes lack the primitive. No I/O.
+ * active {@link CryptoBackend} (`node:crypto` in Node, `@noble/*` elsewhere) or, where runtimes
+ * lack the primitive, is Sotto's own code on the backend's hashes: XEdDSA on `hazmat/`, Kyber1024
+ * and ML-KEM-768 on `ml-kem/` (FIPS 203). docs/crypto.md lists these deviations. No I/O.
  *
  * Public surface (listed in `api.ts`; each module's header says which spec section it follows):
  * - backend selection: `activeBackend()`, `useBackend()`, `nodeBackend` (Node only), `nobleBackend`

@@ -26,13 +26,13 @@ export interface RelayProcess {
   /** Every complete stdout line so far: JSON log lines and development SMS lines. */
   readonly lines: string[];
   /** Everything written to stderr so far. */
-  stderr(): string;
+  readonly stderr: () => string;
   /** The latest code sent to `number`, waiting up to `timeoutMs` for it. */
-  codeFor(number: string, timeoutMs?: number): Promise<string>;
+  readonly codeFor: (number: string, timeoutMs?: number) => Promise<string>;
   /** Resolves with the exit code, or the signal name, once the process ended. */
   readonly exited: Promise<number | string>;
   /** Sends `signal` and waits for the exit. */
-  stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<number | string>;
+  readonly stop: (signal: 'SIGTERM' | 'SIGKILL') => Promise<number | string>;
 }
 
 export async function spawnRelay(
@@ -51,14 +51,14 @@ export async function spawnRelay(
   let stderr = '';
   let partial = '';
   const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     partial += chunk.toString('utf8');
     const parts = partial.split('\n');
     partial = parts.pop()!;
     for (const p of parts) lines.push(p);
     for (const l of listeners) l();
   });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   let exitStatus: number | string | undefined;
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => {
@@ -133,7 +133,7 @@ export async function spawnRelay(
         ms,
         `a code for ${number}`,
       ),
-    async stop(signal) {
+    stop: async (signal) => {
       if (exitStatus === undefined) child.kill(signal);
       return exited;
     },

@@ -22,13 +22,7 @@ import {
   sanitize,
   statusMark,
 } from '../terminal/render.js';
-
-/** Messages of history shown when the chat opens. */
-const HISTORY_LINES = 20;
-/** How long the chat waits for the mailbox to drain before it reads input. */
-const MAILBOX_WAIT_MS = 5000;
-/** Characters of a message quoted in a receipt line. */
-const QUOTE_LENGTH = 24;
+import { CHAT_HISTORY_MESSAGES, MAILBOX_WAIT_MS, RECEIPT_QUOTE_LENGTH } from '../limits.js';
 
 const HELP = [
   'Type a message and press Enter to send it. Commands:',
@@ -40,7 +34,9 @@ const HELP = [
 
 function quote(text: string): string {
   const flat = sanitize(text).replace(/\s+/g, ' ');
-  return flat.length > QUOTE_LENGTH ? `"${flat.slice(0, QUOTE_LENGTH - 1)}…"` : `"${flat}"`;
+  return flat.length > RECEIPT_QUOTE_LENGTH
+    ? `"${flat.slice(0, RECEIPT_QUOTE_LENGTH - 1)}…"`
+    : `"${flat}"`;
 }
 
 export async function chat(
@@ -54,6 +50,10 @@ export async function chat(
     const contact = await book.resolve(contactArgument);
     const name = contact.alias ?? contact.number ?? 'them';
     const screen = new ChatScreen(process.stdin, process.stdout);
+    // A closed terminal or a `kill` ends the chat like /quit: the client and the store close.
+    const leave = (): void => screen.close();
+    process.once('SIGTERM', leave);
+    process.once('SIGHUP', leave);
     const sentTexts = new Map<string, string>();
 
     const line = (m: StoredMessage): string => {
@@ -63,7 +63,7 @@ export async function chat(
     };
 
     screen.print(`Chat with ${contactLabel(contact)}. /help for commands, /quit to leave.`);
-    const history = await client.messages(contact.accountId, { limit: HISTORY_LINES });
+    const history = await client.messages(contact.accountId, { limit: CHAT_HISTORY_MESSAGES });
     for (const m of history) {
       if (m.direction === 'outgoing') sentTexts.set(m.id, m.body);
       screen.print(line(m));
@@ -170,6 +170,8 @@ export async function chat(
     } finally {
       off();
       screen.close();
+      process.off('SIGTERM', leave);
+      process.off('SIGHUP', leave);
     }
   });
 }

@@ -13,9 +13,7 @@ import {
   type GlobalOptions,
   type RunContext,
 } from '../session.js';
-
-/** How long `send` waits for the relay to accept the message. */
-const ACCEPT_TIMEOUT_MS = 30_000;
+import { ACCEPT_TIMEOUT_MS } from '../limits.js';
 
 export async function send(
   contactArgument: string,

@@ -6,9 +6,7 @@
 import { ClientError } from '@sotto/client';
 import { withSession, type GlobalOptions, type RunContext } from '../session.js';
 import { table } from '../terminal/render.js';
-
-/** `status` asks the relay for the device list, and gives up after this long. */
-const REACHABILITY_TIMEOUT_MS = 5000;
+import { REACHABILITY_TIMEOUT_MS } from '../limits.js';
 
 export async function status(globals: GlobalOptions, ctx: RunContext): Promise<void> {
   await withSession(globals, ctx, async ({ client, store, serverUrl, profileDir }) => {

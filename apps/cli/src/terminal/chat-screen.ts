@@ -15,7 +15,6 @@ export class ChatScreen {
   readonly #typed: string[] = [];
   #wake: (() => void) | undefined;
   #closed = false;
-  #prompting = false;
 
   constructor(input: NodeJS.ReadStream, output: NodeJS.WriteStream) {
     this.#output = output;
@@ -49,12 +48,11 @@ export class ChatScreen {
     cursorTo(this.#output, 0);
     clearLine(this.#output, 0);
     this.#output.write(text + '\n');
-    if (this.#prompting) this.#rl.prompt(true);
+    this.#rl.prompt(true);
   }
 
   /** The lines the user enters (including any typed early), until /quit, Ctrl-D or Ctrl-C. */
   async *lines(): AsyncGenerator<string> {
-    this.#prompting = true;
     for (;;) {
       const line = this.#typed.shift();
       if (line !== undefined) {
@@ -71,7 +69,6 @@ export class ChatScreen {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#prompting = false;
     this.#rl.close();
   }
 }
