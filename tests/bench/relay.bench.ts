@@ -13,7 +13,8 @@
  *
  * Measured per relay: delivered messages per second (first send → last delivery), latency from
  * send to delivery at the recipient (p50, p99), lost (acknowledged to the sender, never delivered:
- * must be 0), duplicate deliveries, and the relay's memory (VmHWM peak and VmRSS from /proc).
+ * must be 0), duplicate deliveries, CPU time of the relay process per message (/proc/<pid>/stat)
+ * and of this generator, and the relay's memory (VmHWM peak and VmRSS from /proc).
  * A short unmeasured warm-up runs first on each, then BENCH_ROUNDS (default 3) measured rounds
  * alternate between the two relays, so load from elsewhere on the machine hits both alike; the
  * median round of each is reported. Ends with
@@ -29,7 +30,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { ENVELOPE_TYPES, FRAME_TYPES, FRAME_VERSION, encodeClientFrame } from '@sotto/api';
+import {
+  ENVELOPE_TYPES,
+  FRAME_TYPES,
+  FRAME_VERSION,
+  MAX_ACKS_PER_FRAME,
+  encodeClientFrame,
+} from '@sotto/api';
 import { registerAccount, testNumber } from '../e2e/support/relay-client.js';
 import { processCpuMs, processMemoryKb, spawnRelay } from '../e2e/support/relay-process.js';
 
@@ -43,7 +50,6 @@ const WARMUP_MESSAGES = Math.min(25, MESSAGES);
 const CONTENT_BYTES = 256;
 /** ENVELOPE frame: version, type, guid 16, timestamp 8, source 16, device 2, type 1, length 4. */
 const ENVELOPE_CONTENT_OFFSET = 2 + 16 + 8 + 16 + 2 + 1 + 4;
-const MAX_ACKS = 1024;
 /** Stop waiting for deliveries after this long without one. */
 const QUIET_MS = 10_000;
 const FLOOR_MAIN = fileURLToPath(new URL('./floor-relay.ts', import.meta.url));
@@ -93,7 +99,8 @@ class Client {
   private readonly content = new Uint8Array(CONTENT_BYTES);
   private readonly contentView = new DataView(this.content.buffer);
   private readonly cmid = new Uint8Array(16);
-  private readonly ackFrame = new Uint8Array(4 + 16 * MAX_ACKS);
+  private readonly cmidView = new DataView(this.cmid.buffer);
+  private readonly ackFrame = new Uint8Array(4 + 16 * MAX_ACKS_PER_FRAME);
   private acks = 0;
   private ackScheduled = false;
   private readonly flushAcks = () => this.sendAcks();
@@ -114,9 +121,8 @@ class Client {
     v.setUint32(0, this.index);
     v.setUint32(4, base + seq);
     v.setFloat64(8, performance.now());
-    const c = new DataView(this.cmid.buffer);
-    c.setUint32(8, this.index);
-    c.setUint32(12, base + seq);
+    this.cmidView.setUint32(8, this.index);
+    this.cmidView.setUint32(12, base + seq);
     this.inFlight++;
     this.ws.send(
       encodeClientFrame({
@@ -139,7 +145,7 @@ class Client {
   /** Queues a delivered envelope's GUID (16 bytes at `offset`) for the next ACK frame. */
   ack(frame: Buffer): void {
     frame.copy(this.ackFrame, 4 + 16 * this.acks, 2, 18);
-    if (++this.acks === MAX_ACKS) this.sendAcks();
+    if (++this.acks === MAX_ACKS_PER_FRAME) this.sendAcks();
     else if (!this.ackScheduled) {
       this.ackScheduled = true;
       setImmediate(this.flushAcks);

@@ -150,7 +150,7 @@ function configure(db: Db, memory: boolean): void {
   db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   if (!memory) db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('synchronous = FULL');
-  db.pragma('secure_delete = FAST');
+  db.pragma('secure_delete = ON'); // freed pages are zeroed: deleted plaintext never lingers on disk
   db.pragma('temp_store = MEMORY');
 }
 

@@ -6,9 +6,10 @@
  * Durability: WAL journal with `synchronous=FULL`, so every committed transaction is on disk before
  * the commit returns (WAL with NORMAL may lose the last transactions on power loss). The server
  * batches writes into one transaction per event-loop turn (group commit), so FULL costs one fsync
- * per batch, not one per message. WAL checkpoints run in a worker thread (wal-checkpointer.ts),
- * not inside the relay's commits, and the message path's transactions run their precompiled
- * statements directly on better-sqlite3 (directTransaction below).
+ * per batch, not one per message. The message path's transactions (directTransaction below) run
+ * their precompiled statements directly on better-sqlite3 and sync the WAL off the event loop
+ * before they resolve; WAL checkpoints run in a worker thread (wal-checkpointer.ts), not inside
+ * the relay's commits. Measured: docs/performance.md.
  */
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -85,10 +86,12 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
       !memory && (options.synchronous ?? 'FULL') === 'FULL'
         ? await open(`${options.filename}-wal`, 'r').catch(() => null)
         : null;
+    const messagePath = directTransaction(db, database, cached, wal);
     // Kysely's SqliteDriver closes the database on destroy; the rest closes after it.
     return new KyselyStorage(db, {
       flavour: 'sqlite',
-      hotTransaction: directTransaction(db, database, cached, wal),
+      hotTransaction: messagePath.run,
+      whenDurable: messagePath.whenDurable,
       onClose: async () => {
         await wal?.close();
         await checkpointer?.close();
@@ -111,14 +114,18 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
  * transaction resolves only after `fdatasync` of the WAL file — on libuv's thread pool, so the
  * event loop keeps serving sockets meanwhile. Nothing is acknowledged before its frames are on
  * disk (what FULL guarantees), and NORMAL in WAL mode never corrupts the database. Every other
- * transaction of the connection keeps synchronous=FULL.
+ * transaction of the connection keeps synchronous=FULL. Readers could see such a commit before
+ * its sync completed, so `whenDurable` (awaited by the mailbox drain) resolves once every commit
+ * made so far is on disk: nothing is delivered that a power loss could still take back.
  */
 function directTransaction(
   db: Kysely<StorageDatabase>,
   database: Database.Database,
   cached: SqliteDatabase,
   wal: FileHandle | null,
-): HotTransaction {
+): { run: HotTransaction; whenDurable: () => Promise<void> } {
+  /** The sync of the latest message-path commit: it covers every frame written before it. */
+  let lastSync: Promise<void> = Promise.resolve();
   const begin = database.prepare('BEGIN');
   const commit = database.prepare('COMMIT');
   const rollback = database.prepare('ROLLBACK');
@@ -139,14 +146,16 @@ function directTransaction(
       return Promise.resolve(stmt.run(parameters as unknown[]).changes);
     },
   };
-  return async (work) => {
-    const result = await db.connection().execute(async () => {
+  const run: HotTransaction = async (work) => {
+    const { result, sync } = await db.connection().execute(async () => {
       if (wal !== null) deferSync();
       begin.run();
       try {
         const r = await work(exec);
         commit.run();
-        return r;
+        const started = wal === null ? null : wal.datasync();
+        if (started !== null) lastSync = started;
+        return { result: r, sync: started };
       } catch (err) {
         if (database.inTransaction) rollback.run();
         throw err;
@@ -155,9 +164,10 @@ function directTransaction(
       }
     });
     // Durable before anyone hears of it: the caller acknowledges senders after this.
-    if (wal !== null) await wal.datasync();
+    if (sync !== null) await sync;
     return result;
   };
+  return { run, whenDurable: () => lastSync };
 }
 
 /** Prepared statements kept per SQL text; hot paths reuse a few dozen distinct statements. */

@@ -67,10 +67,19 @@ describe('durable commits of the message path', () => {
         return r;
       });
       await new Promise((r) => setTimeout(r, 50));
-      // Committed (readers see it) but not reported while the sync is outstanding.
+      // Committed (a count sees it) but not reported while the sync is outstanding, and not
+      // handed to a mailbox drain either.
       expect(await storage.mailboxSize(accountId, 1)).toBe(1);
       expect(settled).toBe(false);
+      let drained = false;
+      const drain = storage.readMailbox(accountId, 1, 0, 10).then((rows) => {
+        drained = true;
+        return rows;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(drained).toBe(false);
       release();
+      expect(await drain).toHaveLength(1);
       expect((await batch).outcomes).toEqual([{ status: 'stored' }]);
       expect(synced).toEqual(['wal']);
       // storeSends and deleteEnvelopes take the same path.

@@ -6,8 +6,14 @@
  * attempts, one-time key consumption) or first updates a row that serialises the competitors
  * (`accounts.device_epoch`, `audit_head`).
  *
- * Hot paths (storeSends, readMailbox, deleteEnvelopes) batch their statements: one transaction
- * per group commit, multi-row inserts, one DELETE per device.
+ * The message path (commitMailboxBatch, storeSends, deleteEnvelopes, readMailbox) runs statements
+ * compiled once (storage/prepared.ts): one transaction per group commit for sends and
+ * acknowledgements together, the recipients' device lists read several accounts per statement,
+ * one mailbox-count update per device per batch, one DELETE per acknowledged GUID (by its unique
+ * index). An adapter may run those transactions on a cheaper path than Kysely's
+ * (KyselyStorageOptions.hotTransaction); the SQL stays the same.
+ *
+ * Audit rows are appended inside the transaction of the change they record (ports/storage.ts).
  */
 import type { Kysely, Transaction } from 'kysely';
 import { auditRowHash, canonicalDetails } from '../audit/audit-chain.js';
@@ -64,6 +70,12 @@ export interface KyselyStorageOptions {
    * way the SQL is the same Kysely-compiled text.
    */
   readonly hotTransaction?: HotTransaction;
+  /**
+   * Resolves once every transaction committed so far is on disk. An adapter whose
+   * `hotTransaction` lets readers see a commit before its sync completed supplies it; the mailbox
+   * drain awaits it after reading, so nothing is delivered that a power loss could take back.
+   */
+  readonly whenDurable?: () => Promise<void>;
 }
 
 /** See KyselyStorageOptions.hotTransaction. */
@@ -718,6 +730,8 @@ export class KyselyStorage implements Storage {
       after: afterPosition,
       limit,
     });
+    // What was read may include a commit whose sync is still running (KyselyStorageOptions).
+    if (this.options.whenDurable !== undefined) await this.options.whenDurable();
     return rows.map((r) => ({
       position: Number(r.position),
       guid: r.guid,
