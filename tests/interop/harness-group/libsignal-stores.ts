@@ -5,6 +5,20 @@
  */
 import * as signal from '@signalapp/libsignal-client';
 import { KeyPair, PrivateKey, PublicKey } from '@sotto/protocol';
+import {
+  LibsignalKyberPreKeyStore,
+  LibsignalPreKeyStore,
+  LibsignalSessionStore,
+  LibsignalSignedPreKeyStore,
+} from '../harness/libsignal-stores.js';
+
+// The 1:1 stores are shared with the session interop harness.
+export {
+  LibsignalKyberPreKeyStore,
+  LibsignalPreKeyStore,
+  LibsignalSessionStore,
+  LibsignalSignedPreKeyStore,
+};
 
 /** A copy typed as `Uint8Array<ArrayBuffer>`, as libsignal's TypeScript API wants. */
 export function ab(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -87,78 +101,6 @@ export class LibsignalIdentityStore extends signal.IdentityKeyStore {
 
   getIdentity(name: signal.ProtocolAddress): Promise<signal.PublicKey | null> {
     return Promise.resolve(this.identities.get(`${name.name()}.${name.deviceId()}`) ?? null);
-  }
-}
-
-export class LibsignalSessionStore extends signal.SessionStore {
-  readonly sessions = new Map<string, signal.SessionRecord>();
-
-  saveSession(name: signal.ProtocolAddress, record: signal.SessionRecord): Promise<void> {
-    this.sessions.set(`${name.name()}.${name.deviceId()}`, record);
-    return Promise.resolve();
-  }
-
-  getSession(name: signal.ProtocolAddress): Promise<signal.SessionRecord | null> {
-    return Promise.resolve(this.sessions.get(`${name.name()}.${name.deviceId()}`) ?? null);
-  }
-
-  getExistingSessions(addresses: signal.ProtocolAddress[]): Promise<signal.SessionRecord[]> {
-    return Promise.resolve(
-      addresses.map((a) => {
-        const record = this.sessions.get(`${a.name()}.${a.deviceId()}`);
-        if (record === undefined) throw new Error(`no session for ${a.name()}`);
-        return record;
-      }),
-    );
-  }
-}
-
-export class LibsignalPreKeyStore extends signal.PreKeyStore {
-  readonly keys = new Map<number, signal.PreKeyRecord>();
-  savePreKey(id: number, record: signal.PreKeyRecord): Promise<void> {
-    this.keys.set(id, record);
-    return Promise.resolve();
-  }
-  getPreKey(id: number): Promise<signal.PreKeyRecord> {
-    const record = this.keys.get(id);
-    return record === undefined
-      ? Promise.reject(new Error(`no prekey ${id}`))
-      : Promise.resolve(record);
-  }
-  removePreKey(id: number): Promise<void> {
-    this.keys.delete(id);
-    return Promise.resolve();
-  }
-}
-
-export class LibsignalSignedPreKeyStore extends signal.SignedPreKeyStore {
-  readonly keys = new Map<number, signal.SignedPreKeyRecord>();
-  saveSignedPreKey(id: number, record: signal.SignedPreKeyRecord): Promise<void> {
-    this.keys.set(id, record);
-    return Promise.resolve();
-  }
-  getSignedPreKey(id: number): Promise<signal.SignedPreKeyRecord> {
-    const record = this.keys.get(id);
-    return record === undefined
-      ? Promise.reject(new Error(`no signed prekey ${id}`))
-      : Promise.resolve(record);
-  }
-}
-
-export class LibsignalKyberPreKeyStore extends signal.KyberPreKeyStore {
-  readonly keys = new Map<number, signal.KyberPreKeyRecord>();
-  saveKyberPreKey(id: number, record: signal.KyberPreKeyRecord): Promise<void> {
-    this.keys.set(id, record);
-    return Promise.resolve();
-  }
-  getKyberPreKey(id: number): Promise<signal.KyberPreKeyRecord> {
-    const record = this.keys.get(id);
-    return record === undefined
-      ? Promise.reject(new Error(`no kyber prekey ${id}`))
-      : Promise.resolve(record);
-  }
-  markKyberPreKeyUsed(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
