@@ -9,6 +9,11 @@
  */
 export interface CryptoBackend {
   readonly name: 'node' | 'noble';
+  /**
+   * True when `ed25519Verify` is native code (OpenSSL) and faster than `hazmat/` for a key seen
+   * once. XEdDSA then verifies a key's first signatures through it (xeddsa.ts).
+   */
+  readonly nativeEd25519Verify: boolean;
   /** CSPRNG. */
   randomBytes(length: number): Uint8Array;
   sha256(data: Uint8Array): Uint8Array;

@@ -15,9 +15,11 @@
  *
  * The curve arithmetic is this package's own BigInt-free code in `hazmat/` (fixed-base comb for
  * signing, Straus double-base for verifying), shared by both backends; only SHA-512 comes from the
- * backend. Per-key derived values (A and its sign bit for a private key; the prepared Edwards key
- * for a Montgomery key) are cached in small LRUs, since sender-key chains sign and verify with one
- * key repeatedly. The private-key cache is keyed by a labelled SHA-256 of the key, never by the key
+ * backend. Verification is the Ed25519 equation on the mapped key, so where the backend's Ed25519
+ * verifier is OpenSSL, a key's first verifications (with s < L) go to it (docs/crypto.md, "Which
+ * verifier runs"). Per-key derived values (A and its sign bit for a private key; the Edwards form
+ * and tables of a Montgomery key) are cached in small LRUs, since sender-key chains sign and verify
+ * with one key repeatedly. The private-key cache is keyed by a labelled SHA-256 of the key, never by the key
  * itself.
  */
 import { activeBackend } from './active-backend.js';
@@ -49,8 +51,8 @@ interface SigningKey {
 }
 
 const signingKeys = new BoundedCache<SigningKey>(KEY_CACHE_SIZE);
-/** Montgomery u ‖ sign bit -> the prepared Edwards key, or null if u has no Edwards point. */
-const verifyingKeys = new BoundedCache<VerifyingPoint | null>(KEY_CACHE_SIZE);
+/** Montgomery u ‖ sign bit -> its Edwards form for verification. */
+const verifyingKeys = new BoundedCache<VerifyingKey>(KEY_CACHE_SIZE);
 
 /** Scratch for the scalars r and h (32 bytes each), wiped after every signature. */
 const scalarR = new Uint8Array(32);
@@ -126,23 +128,63 @@ export function xeddsaSign(
 }
 
 /**
- * The prepared Edwards key for Montgomery `u` and a sign bit (0 or 0x80), or null when there is
- * none: u = −1 (no image under y = (u − 1)/(u + 1)), or a y with no point on the curve (u on the
- * twist). Mirrors curve25519-dalek's `MontgomeryPoint::to_edwards`, which libsignal uses: bit 255 of
- * u is ignored and x = 0 (u = 0) is encoded with sign 0.
+ * A Montgomery key's Edwards form as XEdDSA verification needs it, cached per (u, sign bit).
+ * `encoded` is null when u has no Edwards image (u = −1).
  */
-function verifyingKey(u: Uint8Array, signBit: number): VerifyingPoint | null {
+interface VerifyingKey {
+  readonly encoded: Uint8Array | null;
+  /** The decoded point and its tables once built; null if `encoded` is not a curve point. */
+  point: VerifyingPoint | null | undefined;
+  /** Verifications with this key so far. */
+  uses: number;
+}
+
+/**
+ * With a native Ed25519 verifier (OpenSSL), a key's first verifications go through it: OpenSSL
+ * verifies a fresh key in about half the time `hazmat/` needs to decode it and build its first
+ * table. From this many uses on, the key gets `hazmat/`'s expanded tables (a one-time cost of
+ * about 192 doublings) and then verifies faster than OpenSSL; sender-key chains and identity keys
+ * reach it, one-off signed prekeys of a session setup do not.
+ */
+const NATIVE_VERIFY_USES = 4;
+
+/**
+ * The cached Edwards form of Montgomery `u` with a sign bit (0 or 0x80). Mirrors
+ * curve25519-dalek's `MontgomeryPoint::to_edwards` followed by `compress`, which libsignal uses:
+ * `y = (u − 1)/(u + 1)`, bit 255 of u ignored, x = 0 (u = 0) encoded with sign 0; u = −1 has no
+ * image. Whether y belongs to a curve point (u not on the twist) is decided when it is decoded.
+ */
+function verifyingKey(u: Uint8Array, signBit: number): VerifyingKey {
   const id = bytesKey(u) + String.fromCharCode(signBit);
-  const cached = verifyingKeys.get(id);
-  if (cached !== undefined) {
-    // Seen before: worth the one-time expansion that makes each later verification cheaper.
-    if (cached !== null) expandVerifyingPoint(cached);
-    return cached;
+  let key = verifyingKeys.get(id);
+  if (key === undefined) {
+    key = { encoded: edwardsFromMontgomery(u, signBit), point: undefined, uses: 0 };
+    verifyingKeys.set(id, key);
   }
-  const encoded = edwardsFromMontgomery(u, signBit);
-  const key = encoded === null ? null : prepareVerifyingPoint(encoded);
-  verifyingKeys.set(id, key);
+  key.uses++;
   return key;
+}
+
+/** `hazmat/`'s point for the key, decoded on first need and expanded once the key is reused. */
+function hazmatPoint(key: VerifyingKey, encoded: Uint8Array): VerifyingPoint | null {
+  if (key.point === undefined) key.point = prepareVerifyingPoint(encoded);
+  // Used before: worth the one-time expansion that makes each later verification cheaper.
+  if (key.point !== null && key.uses > 1) expandVerifyingPoint(key.point);
+  return key.point;
+}
+
+/** Little-endian bytes of L = 2^252 + 27742317777372353535851937790883648493. */
+const ORDER_L = Uint8Array.from([
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+]);
+
+/** Whether the 32-byte little-endian s (top bit cleared) is below L, i.e. canonical for RFC 8032. */
+function belowOrder(s: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    if (s[i]! !== ORDER_L[i]!) return s[i]! < ORDER_L[i]!;
+  }
+  return false;
 }
 
 /** Scratch for the s of a signature being verified, top bit cleared (public). */
@@ -165,13 +207,26 @@ export function xeddsaVerify(
   abytes(message, undefined, 'message');
   abytes(signature, XEDDSA_SIGNATURE_LENGTH, 'signature');
   const key = verifyingKey(publicKey, signature[63]! & 0x80);
-  if (key === null) return false;
+  const encoded = key.encoded;
+  if (encoded === null) return false;
   const top = signature[63]! & 0x7f;
   if ((top & 0xe0) !== 0) return false;
   const R = signature.subarray(0, 32);
   // libsignal reduces s mod L; [s]B = [s mod L]B since B has order L, so s (< 2^253) is used as is.
   verifyS.set(signature.subarray(32, 64));
   verifyS[31] = top;
-  const h = scalarReduce(activeBackend().sha512Parts([R, key.encoded, message]));
-  return verifyEquation(key, R, verifyS, h);
+  const backend = activeBackend();
+  // OpenSSL's Ed25519 verification is the same equation on the same A, h and R (RFC 8032 §5.1.7,
+  // cofactorless, R compared as bytes) but refuses s ≥ L, which libsignal accepts: such
+  // signatures, and keys used often, take the hazmat path.
+  if (backend.nativeEd25519Verify && key.uses < NATIVE_VERIFY_USES && belowOrder(verifyS)) {
+    const canonical = new Uint8Array(XEDDSA_SIGNATURE_LENGTH);
+    canonical.set(R, 0);
+    canonical.set(verifyS, 32);
+    return backend.ed25519Verify(encoded, message, canonical);
+  }
+  const point = hazmatPoint(key, encoded);
+  if (point === null) return false;
+  const h = scalarReduce(backend.sha512Parts([R, point.encoded, message]));
+  return verifyEquation(point, R, verifyS, h);
 }

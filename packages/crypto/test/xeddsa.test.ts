@@ -355,6 +355,31 @@ describe.each([nodeBackend, nobleBackend] as CryptoBackend[])(
       );
     });
 
+    it('verifies keys seen for the first time (native path in Node) exactly as libsignal', () => {
+      use();
+      // A fresh key per run: every verification here is one of the key's first few, which the
+      // node backend hands to OpenSSL; later ones (the test above) run on hazmat/.
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ maxLength: 80 }),
+          fc.integer({ min: -1, max: 511 }),
+          fc.boolean(),
+          (message, bit, repeat) => {
+            const key = PrivateKey.generate();
+            const publicKey = key.getPublicKey().getPublicKeyBytes();
+            const signature = xeddsaSign(key.serialize(), message, nodeBackend.randomBytes(64));
+            if (bit >= 0) signature[bit >> 3] = signature[bit >> 3]! ^ (1 << (bit & 7));
+            const expected = key.getPublicKey().verify(message.slice(), signature.slice());
+            expect(expected).toBe(bit < 0);
+            // The same answer on every use, across the switch from OpenSSL to hazmat/.
+            for (let use = 0; use < (repeat ? 6 : 1); use++)
+              expect(xeddsaVerify(publicKey, message, signature)).toBe(expected);
+          },
+        ),
+        { numRuns: backend.name === 'node' ? 200 : 40 },
+      );
+    });
+
     it('accepts signatures by small-order keys exactly when libsignal does (cofactorless)', () => {
       use();
       // u = 0 maps to A = (0, −1) of order 2; u = 1 to A = (±sqrt(−1), 0) of order 4. Then

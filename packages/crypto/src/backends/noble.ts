@@ -30,6 +30,7 @@ function hmacParts(key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
 
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
+  nativeEd25519Verify: false,
 
   randomBytes(length) {
     anumber(length, 0, 1 << 24, 'length');

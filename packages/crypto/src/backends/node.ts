@@ -165,6 +165,7 @@ function digest(algorithm: string, data: Uint8Array): Uint8Array {
 
 export const nodeBackend: CryptoBackend = {
   name: 'node',
+  nativeEd25519Verify: true,
 
   randomBytes,
 
