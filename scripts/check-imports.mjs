@@ -17,6 +17,11 @@ const RULES = {
     deny: [/^@sotto\/(protocol|server)$/, ...DRIVERS.map((d) => new RegExp(`^${d}$`))],
   },
   'packages/client': { deny: [/^@sotto\/server$/, ...DRIVERS.map((d) => new RegExp(`^${d}$`))] },
+  // The key vault service: OPAQUE through @sotto/backup, HTTP through Fastify; never the protocol,
+  // the client SDK or the relay (it runs inside the relay only as a plugin the app mounts).
+  'packages/vault': {
+    deny: [/^@sotto\/(protocol|client|server)$/, ...DRIVERS.map((d) => new RegExp(`^${d}$`))],
+  },
 };
 // Server-side adapters (storage, fan-out) never see protocol or client code; client-store adapters
 // implement the client's port and may import @sotto/client, but never the server.

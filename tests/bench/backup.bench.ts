@@ -10,7 +10,9 @@
  * messages is replayed until the size is reached, so the benchmark's heap stays small, like a
  * client streaming from its database. Two diagnostic runs follow (not in the final line): the
  * same history with ASCII-only text, and "archive layer only" (60 KiB records, so per-record
- * costs vanish and what remains is chunking, padding, AES-GCM and streaming).
+ * costs vanish and what remains is chunking, padding, AES-GCM and streaming). Each round also
+ * times "UTF-8 alone": TextEncoder/TextDecoder over the same records' strings, one call per string,
+ * the work no JavaScript record codec can skip, so the ratio can be read against that ceiling.
  *
  *   node --conditions=sotto-source --import tsx tests/bench/backup.bench.ts
  *
@@ -82,6 +84,42 @@ class History {
       generated.filter((r) => r.type === 'message'),
       TOTAL,
     );
+  }
+
+  /**
+   * UTF-8 alone: the message strings of one pool pass encoded with `TextEncoder.encodeInto` and
+   * decoded with a fatal `TextDecoder`, one call per string as any record codec makes, as MB/s
+   * of history. No codec that hands out JavaScript strings can beat these rates on this runtime.
+   */
+  utf8Alone(): { encode: Rate; decode: Rate } {
+    const strings: string[] = [];
+    for (const r of this.#pool) {
+      if (r.type !== 'message') continue;
+      strings.push(r.body);
+      for (const a of r.attachments) strings.push(a.cdnKey, a.contentType, a.fileName);
+    }
+    if (strings.length === 0) return { encode: NONE, decode: NONE };
+    const encoder = new TextEncoder();
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const packed = new Uint8Array(this.#poolBody.length);
+    const ends = new Uint32Array(strings.length);
+    let stop = startTiming(this.#poolBody.length);
+    let pos = 0;
+    for (let i = 0; i < strings.length; i++) {
+      pos += encoder.encodeInto(strings[i]!, packed.subarray(pos)).written;
+      ends[i] = pos;
+    }
+    const encode = stop();
+    stop = startTiming(this.#poolBody.length);
+    let chars = 0;
+    let start = 0;
+    for (let i = 0; i < strings.length; i++) {
+      chars += decoder.decode(packed.subarray(start, ends[i])).length;
+      start = ends[i]!;
+    }
+    const decode = stop();
+    void chars;
+    return { encode, decode };
   }
 
   *iterate(): Generator<ContentRecord> {
@@ -162,20 +200,28 @@ async function measure(name: string, history: History, rounds: number) {
   let aes = NONE;
   let created = NONE;
   let restored = NONE;
+  let utf8Encode = NONE;
+  let utf8Decode = NONE;
   let size = 0;
   for (let round = 1; round <= rounds; round++) {
     const a = history.rawAesGcm();
     const c = await create(history, key, 'none');
     const r = await restore(history, key, c.size);
+    const u = history.utf8Alone();
     size = c.size;
     aes = better(aes, a);
     created = better(created, c.rate);
     restored = better(restored, r);
+    utf8Encode = better(utf8Encode, u.encode);
+    utf8Decode = better(utf8Decode, u.decode);
     console.log(
-      `${name}, round ${round}: raw AES-256-GCM ${show(a)} | create ${show(c.rate)} | restore ${show(r)}`,
+      `${name}, round ${round}: raw AES-256-GCM ${show(a)} | create ${show(c.rate)} | restore ${show(r)}` +
+        (u.encode.wall > 0
+          ? ` | UTF-8 alone: encode ${show(u.encode)}, decode ${show(u.decode)}`
+          : ''),
     );
   }
-  return { aes, created, restored, size };
+  return { aes, created, restored, utf8Encode, utf8Decode, size };
 }
 
 const mixed = History.synthetic(false);
@@ -222,6 +268,13 @@ if (process.env.BACKUP_BENCH_SKIP_DIAGNOSTICS === undefined) {
   }
 }
 const ratio = Math.min(main.created.wall, main.restored.wall) / main.aes.wall;
+const utf8Ratio = Math.min(main.utf8Encode.wall, main.utf8Decode.wall) / main.aes.wall;
+console.log(
+  `compression off, best of ${ROUNDS}: UTF-8 alone reaches ${utf8Ratio.toFixed(2)} of raw AES-GCM ` +
+    `(the ceiling for any JS codec of these strings); create is ` +
+    `${((main.created.wall / main.utf8Encode.wall) * 100).toFixed(0)}% of UTF-8 encoding alone, restore ` +
+    `${((main.restored.wall / main.utf8Decode.wall) * 100).toFixed(0)}% of UTF-8 decoding alone`,
+);
 const cpuRatio = Math.min(main.created.cpu, main.restored.cpu) / main.aes.cpu;
 console.log(`compression off, best of ${ROUNDS}: CPU-time ratio ${cpuRatio.toFixed(2)}`);
 console.log(

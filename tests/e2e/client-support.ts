@@ -27,6 +27,8 @@ export const wsFactory: WebSocketFactory = (url, options) =>
 export interface Relay {
   readonly process: RelayProcess;
   readonly url: string;
+  /** The relay's data directory (its database and attachment files). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startRelay(env: Record<string, string> = {}): Promise<Rela
   return {
     process,
     url: process.url,
+    dataDir,
     async stop() {
       if (process.child.exitCode === null && process.child.signalCode === null) {
         process.child.kill('SIGTERM');

@@ -26,7 +26,11 @@ export type CliErrorCode =
   /** A compared safety number does not match. */
   | 'SAFETY_NUMBER_MISMATCH'
   /** The relay did not confirm something in time. */
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  /** A recovery key or backup password that does not open the backup. */
+  | 'BACKUP_KEY_REFUSED'
+  /** A backup could not be made or read (damaged, storage failed). */
+  | 'BACKUP_FAILED';
 
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -144,7 +148,7 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
       return {
         message:
           err.apiCode === 'REGISTRATION_LOCKED'
-            ? `this number is protected by a two-step PIN (registration lock); only its registered device can register it again${lapse}`
+            ? `this number is protected by a two-step PIN (registration lock): give the PIN (SOTTO_PIN, or run in a terminal) to register it here${lapse}`
             : `wrong registration-lock PIN${lapse}`,
         exitCode: EXIT.REFUSED,
       };
@@ -174,6 +178,12 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
       };
     case 'ACCOUNT_NOT_FOUND':
       return { message: 'no Sotto account has that number on this server', exitCode: EXIT.FAILURE };
+    case 'PROVISIONING_ADDRESS_NOT_FOUND':
+      return {
+        message:
+          'the new device is no longer waiting (the link expired or was used): run "sotto link" on it again',
+        exitCode: EXIT.FAILURE,
+      };
     case 'UNAUTHENTICATED':
       return {
         message:
@@ -187,6 +197,33 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
       };
     case 'INTERNAL':
       return { message: `${server} had an internal error; try again`, exitCode: EXIT.FAILURE };
+    case 'BACKUP_NOT_FOUND':
+      return { message: `no such backup on ${server}`, exitCode: EXIT.FAILURE };
+    case 'BACKUP_TOO_LARGE':
+      return { message: `the backup is larger than ${server} accepts`, exitCode: EXIT.FAILURE };
+    case 'BACKUP_QUOTA_EXCEEDED':
+      return {
+        message: `${server} holds as many backups as it allows: delete one ("sotto backup delete") or use --keep`,
+        exitCode: EXIT.FAILURE,
+      };
+    case 'BACKUP_STORAGE_UNAVAILABLE':
+      return {
+        message: `${server} cannot store backups right now; try again`,
+        exitCode: EXIT.UNAVAILABLE,
+      };
+    case 'VAULT_UNAVAILABLE':
+      return { message: `${server} runs no key vault`, exitCode: EXIT.FAILURE };
+    case 'VAULT_LOGIN_FAILED':
+    case 'VAULT_RECORD_DESTROYED':
+    case 'VAULT_RECORD_NOT_FOUND':
+      return { message: `the key vault refused: ${err.message}`, exitCode: EXIT.REFUSED };
+    case 'VAULT_CREDENTIAL_INVALID':
+    case 'VAULT_LOGIN_EXPIRED':
+    case 'VAULT_CONFLICT':
+      return {
+        message: `the key vault of ${server} refused the request (${err.apiCode}); try again`,
+        exitCode: EXIT.UNAVAILABLE,
+      };
     // Contract errors the SDK handles itself, or that mean a bug, not something the user did.
     case 'ATTACHMENT_NOT_FOUND':
     case 'DEVICE_LIMIT_REACHED':
@@ -219,16 +256,25 @@ function clientFailure(err: ClientError, ctx: ErrorContext): Failure {
     case 'REGISTRATION_LOCKED':
       return serverFailure(err, ctx);
     case 'PIN_NOT_RECOVERABLE':
+      // The SDK's message says why (wrong PIN and the guesses left, destroyed, no vault, wait).
       return {
-        message: 'the PIN cannot unlock this number here: no PIN vault is configured',
-        exitCode: EXIT.REFUSED,
+        message: `the PIN did not unlock this number: ${err.message}`,
+        exitCode:
+          (err.details as { reason?: string } | undefined)?.reason === 'rate-limited'
+            ? EXIT.UNAVAILABLE
+            : EXIT.REFUSED,
       };
     case 'NOT_PRIMARY':
       return { message: 'only the primary device (device 1) can do this', exitCode: EXIT.FAILURE };
     case 'NETWORK':
       return {
-        message: `cannot reach ${server}: is it running and is the address right?`,
+        message: `server unreachable at ${server}: is it running and is the address right?`,
         exitCode: EXIT.UNAVAILABLE,
+      };
+    case 'SERVER_UNSUPPORTED':
+      return {
+        message: `${server} speaks another version of the Sotto protocol: update sotto or the server`,
+        exitCode: EXIT.FAILURE,
       };
     case 'TIMEOUT':
       return { message: `${server} did not answer in time`, exitCode: EXIT.UNAVAILABLE };
@@ -261,6 +307,12 @@ function clientFailure(err: ClientError, ctx: ErrorContext): Failure {
     case 'LINK_FAILED':
     case 'CLOSED':
       return { message: err.message, exitCode: EXIT.FAILURE };
+    case 'NO_BACKUP_KEY':
+    case 'RECOVERY_KEY_MISMATCH':
+      return { message: err.message, exitCode: EXIT.USAGE };
+    case 'BACKUP_NOT_FOUND':
+    case 'BACKUP_WRONG_ACCOUNT':
+      return { message: err.message, exitCode: EXIT.FAILURE };
   }
 }
 
@@ -276,7 +328,10 @@ function cliExitCode(code: CliErrorCode): number {
     case 'TIMEOUT':
       return EXIT.UNAVAILABLE;
     case 'SAFETY_NUMBER_MISMATCH':
+    case 'BACKUP_KEY_REFUSED':
       return EXIT.REFUSED;
+    case 'BACKUP_FAILED':
+      return EXIT.FAILURE;
     case 'NO_PROFILE':
     case 'UNKNOWN_CONTACT':
     case 'NOT_SENT':

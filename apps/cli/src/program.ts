@@ -4,10 +4,19 @@
  * an exit code (cli-error.ts), never a stack trace.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { describeFailure, EXIT } from './cli-error.js';
+import { CliError, describeFailure, EXIT } from './cli-error.js';
+import {
+  backupCreate,
+  backupDelete,
+  backupKey,
+  backupList,
+  backupRestore,
+  backupSchedule,
+} from './commands/backup.js';
 import { chat } from './commands/chat.js';
 import { alias, contacts } from './commands/contacts.js';
 import { devices } from './commands/devices.js';
+import { addDevice, link } from './commands/link.js';
 import { changePassphrase } from './commands/passphrase.js';
 import { pin } from './commands/pin.js';
 import { register } from './commands/register.js';
@@ -25,7 +34,11 @@ Environment:
   SOTTO_SERVER           relay URL (like --server)
   SOTTO_PASSPHRASE       the profile's passphrase (otherwise it is asked for, without echo)
   SOTTO_NEW_PASSPHRASE   the new passphrase for "passphrase change"
-  SOTTO_PIN              the PIN for "pin set" / "pin change"
+  SOTTO_PIN              the PIN for "pin set" / "pin change", and of a locked number for "register"
+  SOTTO_VAULT_URL        the key vault's URL when it does not run inside the relay
+  SOTTO_RECOVERY_KEY     the recovery key for "backup restore"
+  SOTTO_BACKUP_PASSWORD  the backup password ("backup restore --password", "backup key password")
+  SOTTO_S3_ENDPOINT      an S3-compatible endpoint for s3: backup locations (AWS_* for credentials)
 
 Exit codes: 0 ok, 1 failed, 2 usage, 3 refused (wrong passphrase, code or PIN),
 4 unavailable (server unreachable, rate limited, profile in use), 130 interrupted.`;
@@ -124,10 +137,21 @@ function buildProgram(ctx: RunContext): Command {
       verify(contact, options, globals(), ctx),
     );
 
-  program
+  const devicesCommand = program
     .command('devices')
-    .description("list the account's devices")
+    .description("list the account's devices (or add one: devices add <uri>)")
     .action(() => devices(globals(), ctx));
+  devicesCommand
+    .command('add')
+    .description('primary device: link the new device that shows this URI (from "sotto link")')
+    .argument('<uri>', 'the sotto://link?… URI the new device printed (or its QR code)')
+    .action((uri: string) => addDevice(uri, globals(), ctx));
+
+  program
+    .command('link')
+    .description('make this (new) profile another device of an existing account')
+    .option('--no-qr', 'print the link URI only')
+    .action((options: { qr: boolean }) => link(options, globals(), ctx));
 
   program
     .command('status')
@@ -140,6 +164,63 @@ function buildProgram(ctx: RunContext): Command {
     .command('change')
     .description('choose a new passphrase (re-wraps the store key)')
     .action(() => changePassphrase(globals(), ctx));
+
+  const backupCommand = program
+    .command('backup')
+    .description('end-to-end encrypted backups: create, restore, list, delete, schedule, key');
+  const where = 'relay (default), dir:<path> or s3:<bucket>[/<prefix>]';
+  backupCommand
+    .command('create')
+    .description('back up contacts, verification states, messages and settings')
+    .option('--to <where>', where)
+    .option('--keep <n>', 'keep only the newest n backups there (default: the saved setting)')
+    .action((options: { to?: string; keep?: string }) => backupCreate(options, globals(), ctx));
+  backupCommand
+    .command('restore')
+    .description('restore a backup onto this new profile and register the number again')
+    .argument('<number>', 'the phone number the backup belongs to (E.164)')
+    .option('--from <where>', where)
+    .option('--name <name>', 'which backup (default: the newest)')
+    .option('--password', 'open it with the backup password instead of the recovery key')
+    .option('--code <code>', 'a 6-digit code sent earlier (skips requesting a new one)')
+    .action(
+      (
+        number: string,
+        options: { from?: string; name?: string; password?: boolean; code?: string },
+      ) => backupRestore(number, options, globals(), ctx),
+    );
+  backupCommand
+    .command('list')
+    .description('list the backups in a location')
+    .option('--from <where>', where)
+    .action((options: { from?: string }) => backupList(options, globals(), ctx));
+  backupCommand
+    .command('delete')
+    .description('delete one backup')
+    .argument('<name>', 'the backup, as "backup list" shows it')
+    .option('--from <where>', where)
+    .action((name: string, options: { from?: string }) =>
+      backupDelete(name, options, globals(), ctx),
+    );
+  backupCommand
+    .command('schedule')
+    .description('automatic backups: daily or off (they run while "sotto chat" runs)')
+    .argument('<when>', 'daily or off')
+    .option('--keep <n>', 'keep the newest n backups (default 3)')
+    .option('--to <where>', `where automatic (and default) backups go: ${where}`)
+    .action((when: string, options: { keep?: string; to?: string }) =>
+      backupSchedule(when, options, globals(), ctx),
+    );
+  backupCommand
+    .command('key')
+    .description('the recovery key: show (set one up, shown once), rotate, or password')
+    .argument('[action]', 'show (default), rotate, or password', 'show')
+    .action((action: string) => {
+      if (action !== 'show' && action !== 'rotate' && action !== 'password') {
+        throw new CliError('USAGE', 'backup key takes show, rotate or password');
+      }
+      return backupKey(action, globals(), ctx);
+    });
 
   return program;
 }

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { ClientError, createClient, type SottoClient, type WebSocketFactory } from '@sotto/client';
 import type { SqliteClientStore } from '@sotto/client-store-sqlite';
 import { CliError } from './cli-error.js';
+import { cliPinVault } from './commands/pin.js';
 import {
   DEFAULT_SERVER_URL,
   discardNewProfileStore,
@@ -15,7 +16,7 @@ import {
   profileDirectory,
   readSettings,
 } from './profile.js';
-import { CONNECT_TIMEOUT_MS, FLUSH_TIMEOUT_MS, MAILBOX_QUIET_MS } from './limits.js';
+import { CONNECT_ATTEMPTS, CONNECT_TIMEOUT_MS, FLUSH_TIMEOUT_MS } from './limits.js';
 
 /** Options every command accepts (before or after its name). */
 export interface GlobalOptions {
@@ -59,7 +60,12 @@ export async function openSession(
     const settings = await readSettings(store);
     const serverUrl = serverUrlFrom(globals, settings?.serverUrl);
     ctx.serverUrl = serverUrl;
-    const client = await createClient({ serverUrl, store, webSocketFactory });
+    const client = await createClient({
+      serverUrl,
+      store,
+      webSocketFactory,
+      pinVault: cliPinVault(),
+    });
     return { profileDir, serverUrl, store, client, created };
   } catch (err) {
     await store.close();
@@ -93,33 +99,32 @@ export async function withSession<T>(
   }
 }
 
+/** The one line for a relay that cannot be reached. */
+export function unreachable(serverUrl: string, cause?: unknown): CliError {
+  return new CliError(
+    'UNREACHABLE',
+    `server unreachable at ${serverUrl}: is it running and is the address right?`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /**
- * Connects the client's message socket. Unlike the SDK (which retries for ever, right for an app
- * that stays open), a command fails fast: the first failed attempt or the timeout ends it.
+ * Connects the client's message socket. Unlike an app (which lets the SDK retry for ever), a
+ * command wants an answer: CONNECT_ATTEMPTS failed attempts or the timeout end it with "server
+ * unreachable"; a refused credential or an incompatible relay end it at once (the SDK's typed
+ * errors, described by cli-error.ts).
  */
 export async function connectOrFail(
   session: Session,
   timeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<void> {
-  const { client } = session;
-  let off: (() => void) | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const unreachable = (): CliError =>
-    new CliError(
-      'UNREACHABLE',
-      `cannot reach ${session.serverUrl}: is it running and is the address right?`,
-    );
-  const failed = new Promise<never>((_, reject) => {
-    off = client.on('connection', (event) => {
-      if (event.state === 'reconnecting') reject(unreachable());
-    });
-    timer = setTimeout(() => reject(unreachable()), timeoutMs);
-  });
   try {
-    await Promise.race([client.connect(), failed]);
-  } finally {
-    off?.();
-    clearTimeout(timer);
+    await session.client.connect({ maxAttempts: CONNECT_ATTEMPTS, timeoutMs });
+  } catch (err) {
+    if (ClientError.is(err, 'NETWORK') || ClientError.is(err, 'TIMEOUT')) {
+      throw unreachable(session.serverUrl, err);
+    }
+    throw err;
   }
 }
 
@@ -142,28 +147,13 @@ export async function flushBriefly(
 }
 
 /**
- * Resolves once what waited in the mailbox was shown: the relay said its queue is empty and the
- * client then stayed quiet for a moment (the SDK processes envelopes after announcing queue-empty).
- * Bounded by `timeoutMs`. Call before `connect` so the queue-empty event is not missed.
+ * Resolves once what waited in the mailbox was shown: the SDK's `queue-empty` comes only after
+ * every envelope before it was stored, shown and acknowledged. Bounded by `timeoutMs`. Call
+ * before `connect` so the event is not missed.
  */
 export function mailboxDrained(client: SottoClient, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    let emptied = false;
-    let quiet: ReturnType<typeof setTimeout> | undefined;
-    const finish = (): void => {
-      off();
-      clearTimeout(quiet);
-      clearTimeout(limit);
-      resolve();
-    };
-    const rearm = (): void => {
-      clearTimeout(quiet);
-      quiet = setTimeout(finish, MAILBOX_QUIET_MS);
-    };
-    const off = client.onAny((event) => {
-      if (event.type === 'queue-empty') emptied = true;
-      if (emptied) rearm();
-    });
-    const limit = setTimeout(finish, timeoutMs);
-  });
+  return client.waitFor('queue-empty', undefined, timeoutMs).then(
+    () => undefined,
+    () => undefined,
+  );
 }

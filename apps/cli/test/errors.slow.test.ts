@@ -163,9 +163,38 @@ describe('registration', () => {
     );
     expect(existsSync(join(world.profile('mallory'), 'store.sqlite'))).toBe(false);
 
+    // A wrong PIN: the key vault refuses it and says how many guesses are left.
+    const guessed = await runSotto(
+      ['--profile', world.profile('mallory'), '--server', world.relay.url, 'register', ALICE],
+      {
+        env: { ...world.env, SOTTO_PIN: '1111' },
+        answers: [{ waitFor: /Verification code: $/, text: () => world.relay.codeFor(ALICE) }],
+      },
+    );
+    expectOneLineFailure(guessed, 3, /wrong PIN; 9 attempts left/);
+    expect(existsSync(join(world.profile('mallory'), 'store.sqlite'))).toBe(false);
+
     const removed = await world.sotto('alice', ['pin', 'remove']);
     expect(removed.code, removed.stderr).toBe(0);
     expect((await world.sotto('alice', ['status'])).stdout).toMatch(/registration lock +off/);
+  }, 120_000);
+
+  it('a new device registers a PIN-locked number with the PIN, through the key vault', async () => {
+    const PEGGY = '+14155550304';
+    await world.register('peggy', PEGGY);
+    const set = await world.sotto('peggy', ['pin', 'set'], { SOTTO_PIN: '8642' });
+    expect(set.code, set.stderr).toBe(0);
+    const recovered = await runSotto(
+      ['--profile', world.profile('victor'), '--server', world.relay.url, 'register', PEGGY],
+      {
+        env: { ...world.env, SOTTO_PIN: '8642' },
+        answers: [{ waitFor: /Verification code: $/, text: () => world.relay.codeFor(PEGGY) }],
+      },
+    );
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(recovered.stdout).toContain(`Registered ${PEGGY}`);
+    expect(recovered.stderr).not.toContain('8642');
+    expect((await world.sotto('victor', ['status'])).stdout).toMatch(/registration lock +on/);
   }, 120_000);
 
   it('a profile registers one account only', async () => {
@@ -232,17 +261,17 @@ describe('the server', () => {
     expectOneLineFailure(
       await world.sotto('alice', ['--server', down, 'send', BOB, 'hi']),
       4,
-      /cannot reach http:\/\/127\.0\.0\.1:\d+/,
+      /server unreachable at http:\/\/127\.0\.0\.1:\d+/,
     );
     expectOneLineFailure(
       await world.sotto('alice', ['--server', down, 'devices']),
       4,
-      /cannot reach/,
+      /server unreachable at/,
     );
     expectOneLineFailure(
       await world.sotto('erin', ['--server', down, 'register', '+14155550305']),
       4,
-      /cannot reach/,
+      /server unreachable at/,
     );
     expect(existsSync(join(world.profile('erin'), 'store.sqlite'))).toBe(false);
   }, 90_000);
@@ -255,6 +284,10 @@ describe('the server', () => {
     const status = await world.sotto('alice', ['status']);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/server +http:\/\/127\.0\.0\.1:\d+ — NOT reachable/);
-    expectOneLineFailure(await world.sotto('alice', ['send', BOB, 'anyone?']), 4, /cannot reach/);
+    expectOneLineFailure(
+      await world.sotto('alice', ['send', BOB, 'anyone?']),
+      4,
+      /server unreachable at/,
+    );
   }, 90_000);
 });

@@ -63,7 +63,8 @@ describe('describeFailure', () => {
     expect(locked.exitCode).toBe(EXIT.REFUSED);
     expect(locked.message).toMatch(/two-step PIN .* lapses in 7 days/);
     expect(describeFailure(new ClientError('NETWORK', 'x'), ctx)).toEqual({
-      message: 'cannot reach https://chat.example.org: is it running and is the address right?',
+      message:
+        'server unreachable at https://chat.example.org: is it running and is the address right?',
       exitCode: EXIT.UNAVAILABLE,
     });
   });
@@ -83,6 +84,7 @@ describe('describeFailure', () => {
       'TIMEOUT',
       'CLOSED',
       'DEREGISTERED',
+      'SERVER_UNSUPPORTED',
       'STORE_CORRUPT',
     ];
     for (const code of codes) {
@@ -105,6 +107,8 @@ describe('describeFailure', () => {
       NOT_SENT: EXIT.FAILURE,
       SAFETY_NUMBER_MISMATCH: EXIT.REFUSED,
       TIMEOUT: EXIT.UNAVAILABLE,
+      BACKUP_KEY_REFUSED: EXIT.REFUSED,
+      BACKUP_FAILED: EXIT.FAILURE,
     };
     for (const [code, exit] of Object.entries(codes)) {
       expect(describeFailure(new CliError(code as CliErrorCode, 'm'), ctx).exitCode, code).toBe(

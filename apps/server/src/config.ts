@@ -30,12 +30,35 @@ export interface RelayConfig {
   readonly messageRetentionDays: number;
   readonly attachmentRetentionDays: number;
   readonly auditRetentionDays: number;
+  /** Backups kept per account (the newest); see docs/backups.md "Storage". */
+  readonly backupRetention: number;
+  /** Bytes (in MiB) the kept backups of one account may take; 0 turns relay backups off. */
+  readonly backupQuotaMiB: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly groupCommitWindowMs: number;
   /** Optional path of the server secret (default `<dataDir>/server-secret`). */
   readonly secretFile: string | null;
   /** Client addresses exempt from per-address rate limits (load tests, monitoring). */
   readonly unlimitedAddresses: readonly string[];
+  /** The key vault (docs/backups.md "The key vault", docs/server.md "Key vault"). */
+  readonly vault: VaultConfig;
+}
+
+/**
+ * `embedded` (default): the vault runs inside the relay, on its own database. `external`: the
+ * relay only signs credentials; the vault runs as its own process (`vault-main.ts`) with the same
+ * credential key. `off`: no vault, no credentials (PIN recovery and backup passwords unavailable).
+ */
+export type VaultMode = 'embedded' | 'external' | 'off';
+
+export interface VaultConfig {
+  readonly mode: VaultMode;
+  /** Key shared by the relay and the vault to sign credentials (default `<dataDir>/vault-credential-key`). */
+  readonly credentialKeyFile: string;
+  /** The vault's SQLite database (default `<dataDir>/vault.db`). */
+  readonly databaseFile: string;
+  /** The OPAQUE server setup, kept out of the database (default `<dataDir>/vault-opaque-setup`). */
+  readonly serverSetupFile: string;
 }
 
 export class ConfigError extends Error {
@@ -53,10 +76,13 @@ const FILE_KEYS = [
   'messageRetentionDays',
   'attachmentRetentionDays',
   'auditRetentionDays',
+  'backupRetention',
+  'backupQuotaMiB',
   'logLevel',
   'groupCommitWindowMs',
   'secretFile',
   'unlimitedAddresses',
+  'vault',
 ] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -262,6 +288,18 @@ export function loadConfig(
       1,
       36500,
     ),
+    backupRetention: integer(
+      pick('SOTTO_BACKUP_RETENTION', 'backupRetention') ?? 5,
+      'backupRetention',
+      1,
+      100,
+    ),
+    backupQuotaMiB: integer(
+      pick('SOTTO_BACKUP_QUOTA_MIB', 'backupQuotaMiB') ?? 4096,
+      'backupQuotaMiB',
+      0,
+      1024 * 1024,
+    ),
     logLevel: logLevel as RelayConfig['logLevel'],
     groupCommitWindowMs: integer(
       pick('SOTTO_GROUP_COMMIT_WINDOW_MS', 'groupCommitWindowMs') ?? 0,
@@ -271,5 +309,47 @@ export function loadConfig(
     ),
     secretFile: path('SOTTO_SECRET_FILE', 'secretFile', null),
     unlimitedAddresses: unlimitedList as string[],
+    vault: vaultConfig(file, fileDir, env, cwd, dataDir),
+  };
+}
+
+const VAULT_MODES: readonly VaultMode[] = ['embedded', 'external', 'off'];
+
+function vaultConfig(
+  file: Raw,
+  fileDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+  dataDir: string,
+): VaultConfig {
+  const fileVault =
+    file['vault'] === undefined
+      ? {}
+      : object(file['vault'], 'vault', [
+          'mode',
+          'credentialKeyFile',
+          'databaseFile',
+          'serverSetupFile',
+        ]);
+  const mode = text(env['SOTTO_VAULT'] ?? fileVault['mode'] ?? 'embedded', 'vault.mode');
+  if (!(VAULT_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`vault.mode must be one of ${VAULT_MODES.join(', ')}`);
+  }
+  const path = (envKey: string, key: string, fallback: string): string => {
+    const fromEnv = env[envKey];
+    if (fromEnv !== undefined) return resolve(cwd, text(fromEnv, `vault.${key}`));
+    const fromFile = fileVault[key];
+    if (fromFile !== undefined) return resolve(fileDir, text(fromFile, `vault.${key}`));
+    return resolve(dataDir, fallback);
+  };
+  return {
+    mode: mode as VaultMode,
+    credentialKeyFile: path(
+      'SOTTO_VAULT_CREDENTIAL_KEY_FILE',
+      'credentialKeyFile',
+      'vault-credential-key',
+    ),
+    databaseFile: path('SOTTO_VAULT_DATABASE', 'databaseFile', 'vault.db'),
+    serverSetupFile: path('SOTTO_VAULT_SERVER_SETUP_FILE', 'serverSetupFile', 'vault-opaque-setup'),
   };
 }

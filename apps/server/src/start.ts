@@ -1,6 +1,6 @@
 /**
  * Starts the relay from a RelayConfig: the SQLite store under the data directory, file
- * attachments, the server secret (created once, 0600), the configured SMS sender and the pino
+ * attachments and backup blobs, the server secret (created once, 0600), the configured SMS sender and the pino
  * logger, then listens. Returns a handle whose `close()` shuts everything down in order (stop
  * accepting, close sockets, commit queued writes, close the database). No protocol or storage
  * logic lives here: this is wiring only.
@@ -19,8 +19,15 @@ import {
 } from '@sotto/server';
 import { openSqliteStorage } from '@sotto/storage-sqlite';
 import type { RelayConfig } from './config.js';
+import {
+  embeddedVaultPlugin,
+  eraseVaultRecords,
+  loadVaultCredentialKey,
+  openVault,
+} from './vault.js';
 
 const DAY = 24 * 60 * 60 * 1000;
+const MIB = 1024 * 1024;
 
 export interface RunningRelay {
   readonly url: string;
@@ -89,9 +96,17 @@ export async function startRelay(
     );
   }
 
+  // The key vault: its own database and keys (vault.ts); inside the relay unless configured apart.
+  const vaultCredentialKey = config.vault.mode === 'off' ? null : loadVaultCredentialKey(config);
+  const vault = config.vault.mode === 'embedded' ? await openVault(config) : null;
   const storage = await openSqliteStorage({ filename: join(config.dataDir, 'sotto.sqlite') });
   try {
     const attachments = await FileAttachmentStore.open(join(config.dataDir, 'attachments'));
+    // Backup archives: a blob directory of their own; a quota of 0 turns relay backups off.
+    const backups =
+      config.backupQuotaMiB === 0
+        ? null
+        : await FileAttachmentStore.open(join(config.dataDir, 'backups'));
     const https =
       config.tls === null
         ? undefined
@@ -99,6 +114,9 @@ export async function startRelay(
     const server = await createServer({
       storage,
       attachments,
+      backups,
+      backupRetentionCount: config.backupRetention,
+      backupQuotaBytes: config.backupQuotaMiB * MIB,
       sms,
       secret,
       logger: log,
@@ -110,15 +128,27 @@ export async function startRelay(
       groupCommitWindowMs: config.groupCommitWindowMs,
       unlimitedAddresses: config.unlimitedAddresses,
       ...(https === undefined ? {} : { https }),
+      ...(vaultCredentialKey === null ? {} : { vaultCredentialKey }),
+      ...(vault === null || vaultCredentialKey === null
+        ? {}
+        : {
+            plugins: [embeddedVaultPlugin(vault, vaultCredentialKey, config)],
+            // Erasure covers the vault: the account's PIN and backup records go with it.
+            onAccountDeleted: (accountId: string) => eraseVaultRecords(vault, accountId),
+          }),
     });
     secret.fill(0);
+    vaultCredentialKey?.fill(0);
     await server.app.listen({ host: config.host, port: config.port });
     const address = server.app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const hostText = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `${config.tls === null ? 'http' : 'https'}://${hostText}:${port}`;
     // The readiness line: tools wait for it. It names the address only — no secrets, no paths.
-    log.info({ url, port, tls: config.tls !== null, sms: config.sms.mode }, 'sotto relay ready');
+    log.info(
+      { url, port, tls: config.tls !== null, sms: config.sms.mode, vault: config.vault.mode },
+      'sotto relay ready',
+    );
 
     let closing: Promise<void> | null = null;
     return {
@@ -128,6 +158,7 @@ export async function startRelay(
         closing ??= (async () => {
           await server.close();
           await storage.close();
+          vault?.store.close();
           log.info('sotto relay stopped');
           log.flush();
         })();
@@ -136,6 +167,7 @@ export async function startRelay(
     };
   } catch (err) {
     await storage.close();
+    vault?.store.close();
     throw err;
   }
 }

@@ -11,6 +11,22 @@ describe('configuration', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('configures relay backups: retention count and quota, 0 turning them off', () => {
+    expect(loadConfig([], {}, '/')).toMatchObject({ backupRetention: 5, backupQuotaMiB: 4096 });
+    const file = join(dir, 'relay.json');
+    writeFileSync(file, JSON.stringify({ backupRetention: 3, backupQuotaMiB: 0 }));
+    expect(loadConfig(['--config', file], {}, '/')).toMatchObject({
+      backupRetention: 3,
+      backupQuotaMiB: 0,
+    });
+    expect(
+      loadConfig([], { SOTTO_BACKUP_RETENTION: '7', SOTTO_BACKUP_QUOTA_MIB: '100' }, '/'),
+    ).toMatchObject({ backupRetention: 7, backupQuotaMiB: 100 });
+    expect(() => loadConfig([], { SOTTO_BACKUP_RETENTION: '0' }, '/')).toThrow(/backupRetention/);
+    expect(() => loadConfig([], { SOTTO_BACKUP_RETENTION: '101' }, '/')).toThrow(/backupRetention/);
+    expect(() => loadConfig([], { SOTTO_BACKUP_QUOTA_MIB: '-1' }, '/')).toThrow(/backupQuotaMiB/);
+  });
+
   it('defaults to loopback, port 8080, ./data, no SMS, 30-day retention', () => {
     const c = loadConfig([], {}, '/srv');
     expect(c).toMatchObject({

@@ -17,6 +17,9 @@
  *                     detailsLen u16 ‖ details (UTF-8 JSON, may be empty)
  *   0x84 PONG         requestId u32
  *   0x85 QUEUE_EMPTY  (no body) — the mailbox drain after connecting is complete
+ * server → new device, on the provisioning socket only (routes.ts `provisioningSocket`)
+ *   0x86 PROVISIONING_ADDRESS  len u8 ‖ address (ASCII: base64url of 16 random bytes)
+ *   0x87 PROVISION_ENVELOPE    len u32 ‖ envelope (opaque ProvisionEnvelope bytes)
  *
  * Timestamps are milliseconds since the epoch as IEEE-754 doubles (exact for every integer below
  * 2^53; no BigInt on the per-message path). Decoders are strict — exact lengths, no trailing bytes,
@@ -33,7 +36,9 @@ import {
   MAX_DEVICES_PER_ACCOUNT,
   MAX_ENVELOPE_CONTENT_BYTES,
   MAX_FRAME_BYTES,
+  MAX_PROVISION_ENVELOPE_BYTES,
   MAX_REGISTRATION_ID,
+  PROVISIONING_ADDRESS_BYTES,
 } from './limits.js';
 
 /** Signal's Envelope.Type numbers for the kinds of content a relay carries. */
@@ -59,6 +64,8 @@ export const FRAME_TYPES = {
   error: 0x83,
   pong: 0x84,
   queueEmpty: 0x85,
+  provisioningAddress: 0x86,
+  provisionEnvelope: 0x87,
 } as const;
 
 // ---- frame shapes --------------------------------------------------------------------------
@@ -487,4 +494,75 @@ export function errorFrameOf(requestId: number, err: ApiError): ErrorFrame {
     message: err.message,
     ...(err.details === undefined ? {} : { details: err.details }),
   };
+}
+
+// ---- the provisioning socket ----------------------------------------------------------------
+
+/** The address a new device shows in its link URI (the relay's name for its provisioning socket). */
+export interface ProvisioningAddressFrame {
+  readonly type: 'provisioning-address';
+  readonly address: string;
+}
+/** The primary's ProvisionEnvelope, end-to-end encrypted to the new device's key. */
+export interface ProvisionEnvelopeFrame {
+  readonly type: 'provision-envelope';
+  readonly envelope: Uint8Array;
+}
+export type ProvisioningFrame = ProvisioningAddressFrame | ProvisionEnvelopeFrame;
+
+const PROVISIONING_ADDRESS_PATTERN = new RegExp(
+  `^[A-Za-z0-9_-]{${Math.ceil((PROVISIONING_ADDRESS_BYTES * 4) / 3)}}$`,
+);
+
+/** True if `text` has the form of a provisioning address (base64url of 16 bytes, unpadded). */
+export function isProvisioningAddress(text: string): boolean {
+  return PROVISIONING_ADDRESS_PATTERN.test(text);
+}
+
+/** Encodes a frame of the provisioning socket (server side). */
+export function encodeProvisioningFrame(frame: ProvisioningFrame): Uint8Array {
+  switch (frame.type) {
+    case 'provisioning-address': {
+      if (!isProvisioningAddress(frame.address)) throw new RangeError('malformed address');
+      const text = textEncoder.encode(frame.address);
+      const w = new Writer(2 + 1 + text.length, FRAME_TYPES.provisioningAddress);
+      w.u8(text.length);
+      w.raw(text);
+      return w.done();
+    }
+    case 'provision-envelope': {
+      const n = frame.envelope.length;
+      if (n < 1 || n > MAX_PROVISION_ENVELOPE_BYTES) throw new RangeError('envelope size');
+      const w = new Writer(2 + 4 + n, FRAME_TYPES.provisionEnvelope);
+      w.u32(n);
+      w.raw(frame.envelope);
+      return w.done();
+    }
+  }
+}
+
+/** Decodes a frame of the provisioning socket (new device side); strict like the others. */
+export function decodeProvisioningFrame(bytes: Uint8Array): ProvisioningFrame {
+  const type = header(bytes);
+  const r = new Reader(bytes);
+  switch (type) {
+    case FRAME_TYPES.provisioningAddress: {
+      const address = decodeText(r.bytesView(r.u8()));
+      r.end();
+      if (!isProvisioningAddress(address)) throw invalid('malformed provisioning address');
+      return { type: 'provisioning-address', address };
+    }
+    case FRAME_TYPES.provisionEnvelope: {
+      const n = r.u32();
+      if (n > MAX_PROVISION_ENVELOPE_BYTES) {
+        throw new ApiError('PAYLOAD_TOO_LARGE', 'provision envelope too large');
+      }
+      if (n === 0) throw invalid('empty provision envelope');
+      const envelope = r.bytesView(n);
+      r.end();
+      return { type: 'provision-envelope', envelope };
+    }
+    default:
+      throw invalid(`unknown provisioning frame type ${type}`);
+  }
 }

@@ -24,6 +24,8 @@ export {
   signedPreKeySchema,
   kyberPreKeySchema,
   preKeySchema,
+  storedBackupSchema,
+  type StoredBackup,
   type SignedPreKey,
   type KyberPreKey,
   type PreKey,
@@ -36,6 +38,7 @@ export {
   type ResponseBody,
 } from './routes.js';
 export { formatAuthorization, parseAuthorization, type DeviceCredentials } from './credentials.js';
+export * from './vault-routes.js';
 export {
   ENVELOPE_TYPES,
   FRAME_TYPES,
@@ -46,6 +49,12 @@ export {
   encodeClientFrame,
   encodeServerFrame,
   errorFrameOf,
+  encodeProvisioningFrame,
+  decodeProvisioningFrame,
+  isProvisioningAddress,
+  type ProvisioningFrame,
+  type ProvisioningAddressFrame,
+  type ProvisionEnvelopeFrame,
   type EnvelopeType,
   type OutgoingEnvelope,
   type SendFrame,

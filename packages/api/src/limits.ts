@@ -50,11 +50,36 @@ export const CREDENTIAL_BYTES = 32;
 export const REGISTRATION_LOCK_TOKEN_BYTES = 32;
 /** Provisioning codes (linking a device): 128 random bits, single use. */
 export const PROVISIONING_CODE_BYTES = 16;
+/**
+ * Provisioning addresses (the new device's provisioning socket, shown in its link URI): 128
+ * random bits, so one cannot be guessed; single use.
+ */
+export const PROVISIONING_ADDRESS_BYTES = 16;
+/**
+ * One ProvisionEnvelope (device linking): the sealed identity key pair, account id, number and
+ * provisioning code take about 250 bytes; the limit leaves room for later fields (Signal's
+ * relay allows 256 KiB, far more than any provisioning message needs).
+ */
+export const MAX_PROVISION_ENVELOPE_BYTES = 4096;
 /** Attachment ids: 128 random bits, so an id cannot be guessed. */
 export const ATTACHMENT_ID_BYTES = 16;
 /** Device names are encrypted by the client; the server stores opaque bytes up to this size. */
 export const MAX_DEVICE_NAME_BYTES = 256;
 /** One attachment (already encrypted and padded by the client). */
 export const MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024;
+/**
+ * One backup archive stored on the relay (docs/backups.md "Storage"): client-encrypted, streamed
+ * in and out, never held in memory; a 1 GiB archive fits with room to grow. A relay may configure
+ * a smaller limit, and its per-account quota bounds the total.
+ */
+export const MAX_BACKUP_BYTES = 2 * 1024 * 1024 * 1024;
+/**
+ * Backup object names: the rule of @sotto/backup's storage port, 1..200 characters of
+ * `A-Z a-z 0-9 . _ -`, not starting with `.`, `_` or `-` (no paths, no hidden files).
+ */
+export const MAX_BACKUP_NAME_LENGTH = 200;
+export const BACKUP_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+/** Backups a relay may keep per account (its retention count is configured at or below this). */
+export const MAX_BACKUPS_PER_ACCOUNT = 100;
 /** Phone numbers in E.164 form are at most 15 digits after the '+'. */
 export const MAX_PHONE_NUMBER_LENGTH = 16;

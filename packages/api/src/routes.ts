@@ -11,17 +11,22 @@
  */
 import {
   ATTACHMENT_ID_BYTES,
+  BACKUP_NAME_PATTERN,
   CLIENT_MESSAGE_ID_BYTES,
   CREDENTIAL_BYTES,
   EC_PUBLIC_KEY_BYTES,
   KYBER_PUBLIC_KEY_BYTES,
+  MAX_BACKUP_NAME_LENGTH,
+  MAX_BACKUPS_PER_ACCOUNT,
   MAX_DEVICE_ID,
   MAX_DEVICE_NAME_BYTES,
   MAX_DEVICES_PER_ACCOUNT,
   MAX_PHONE_NUMBER_LENGTH,
   MAX_PREKEY_ID,
   MAX_PREKEYS_PER_UPLOAD,
+  MAX_PROVISION_ENVELOPE_BYTES,
   MAX_REGISTRATION_ID,
+  PROVISIONING_ADDRESS_BYTES,
   PROVISIONING_CODE_BYTES,
   REGISTRATION_LOCK_TOKEN_BYTES,
   SIGNATURE_BYTES,
@@ -58,6 +63,16 @@ export type KyberPreKey = Static<typeof kyberPreKeySchema>;
 export type PreKey = Static<typeof preKeySchema>;
 
 const newDeviceCredentials = t.object({ accountId: t.uuid(), deviceId, credential });
+
+/** A backup object name (path parameter): the rule of @sotto/backup's storage port. */
+const backupName = t.string({
+  minLength: 1,
+  maxLength: MAX_BACKUP_NAME_LENGTH,
+  pattern: BACKUP_NAME_PATTERN,
+});
+/** What the relay tells about a stored backup: never more than its name, size and time. */
+export const storedBackupSchema = t.object({ name: backupName, size: count, createdAt: timestamp });
+export type StoredBackup = Static<typeof storedBackupSchema>;
 
 // ---- route table ---------------------------------------------------------------------------
 
@@ -208,6 +223,8 @@ export const routes = {
           }),
           { maxItems: 10_000_000 },
         ),
+        /** Backups stored on the relay: names, sizes and times, never their content. */
+        backups: t.array(storedBackupSchema, { maxItems: MAX_BACKUPS_PER_ACCOUNT }),
         auditEvents: t.array(
           t.object({
             seq: count,
@@ -301,6 +318,34 @@ export const routes = {
   }),
 
   /**
+   * Device linking, Signal's way: the new device opens this unauthenticated socket; the relay
+   * sends it a PROVISIONING_ADDRESS frame, then at most one PROVISION_ENVELOPE frame (frames.ts),
+   * then closes it. The socket expires after a few minutes; it never carries anything the new
+   * device sends.
+   */
+  provisioningSocket: route({
+    method: 'GET',
+    url: '/v1/websocket/provisioning',
+    auth: 'none',
+    response: { 101: null },
+  }),
+
+  /**
+   * The primary hands a provisioning socket its ProvisionEnvelope (Signal's
+   * `PUT /v1/provisioning/{destination}`): opaque bytes, end-to-end encrypted to the new device's
+   * key from the link URI. Answered once the envelope went down the socket; the address is then
+   * used up. PROVISIONING_ADDRESS_NOT_FOUND when no socket waits there.
+   */
+  sendProvisioningMessage: route({
+    method: 'PUT',
+    url: '/v1/provisioning/:address',
+    auth: 'primary',
+    params: t.object({ address: t.base64Url(PROVISIONING_ADDRESS_BYTES) }),
+    body: t.object({ body: t.bytes(1, MAX_PROVISION_ENVELOPE_BYTES) }),
+    response: { 204: null },
+  }),
+
+  /**
    * Uploads keys of the calling device. The signed prekey and the last-resort Kyber prekey replace
    * the stored ones; one-time prekeys are added (an existing id is overwritten).
    */
@@ -376,6 +421,50 @@ export const routes = {
     raw: 'response',
     params: t.object({ attachmentId: t.base64Url(ATTACHMENT_ID_BYTES) }),
     response: { 200: null },
+  }),
+
+  /**
+   * Stores one client-encrypted backup archive under `:name` (`application/octet-stream`,
+   * streamed; Content-Length optional). It replaces a backup of that name only once every byte
+   * arrived; the relay then keeps the account's newest backups up to its retention count.
+   */
+  uploadBackup: route({
+    method: 'PUT',
+    url: '/v1/backups/:name',
+    auth: 'device',
+    raw: 'request',
+    params: t.object({ name: backupName }),
+    response: { 200: storedBackupSchema },
+  }),
+
+  /** The backup's bytes (`application/octet-stream`, streamed). */
+  downloadBackup: route({
+    method: 'GET',
+    url: '/v1/backups/:name',
+    auth: 'device',
+    raw: 'response',
+    params: t.object({ name: backupName }),
+    response: { 200: null },
+  }),
+
+  /** The account's backups, sorted by name. */
+  listBackups: route({
+    method: 'GET',
+    url: '/v1/backups',
+    auth: 'device',
+    response: {
+      200: t.object({
+        backups: t.array(storedBackupSchema, { maxItems: MAX_BACKUPS_PER_ACCOUNT }),
+      }),
+    },
+  }),
+
+  deleteBackup: route({
+    method: 'DELETE',
+    url: '/v1/backups/:name',
+    auth: 'device',
+    params: t.object({ name: backupName }),
+    response: { 204: null },
   }),
 
   /** The device's message socket: binary frames of frames.ts in both directions. */

@@ -47,7 +47,9 @@ export type BackupErrorCode =
   /** No stored backup object with this name. */
   | 'STORAGE_NOT_FOUND'
   /** A storage adapter failed (I/O error); `cause` holds the adapter's error. */
-  | 'STORAGE_IO';
+  | 'STORAGE_IO'
+  /** The store refused the object: larger than it accepts, or over the account's quota. */
+  | 'STORAGE_FULL';
 
 /** Machine-readable extras for some codes. Never secret. */
 export interface BackupErrorDetails {

@@ -105,6 +105,49 @@ describe('record encoding', () => {
     expect([...encodeRecords([message])]).toEqual([...delimited(len(5, inner))]);
   });
 
+  it("writes and reads a message's author id, author device and server time (fields 12-14)", () => {
+    const base = {
+      type: 'message',
+      messageId: 1,
+      conversationId: 1,
+      authorRecipientId: 1,
+      sentAtMs: 0,
+      receivedAtMs: 0,
+      body: '',
+      attachments: [],
+      receipts: [],
+      read: false,
+      expiresInMs: 0,
+      expireStartedAtMs: 0,
+    } as const;
+    const message: ContentRecord = {
+      ...base,
+      authorMessageId: 'AbC-_9',
+      authorDeviceId: 3,
+      serverTimestampMs: 300,
+    };
+    const inner = [
+      ...field(1, 0),
+      1,
+      ...field(2, 0),
+      1,
+      ...field(3, 0),
+      1,
+      ...len(12, str('AbC-_9')),
+      ...field(13, 0),
+      3,
+      ...field(14, 0),
+      ...varint(300),
+    ];
+    const bytes = encodeRecords([message]);
+    expect([...bytes]).toEqual([...delimited(len(5, inner))]);
+    expect(decodeAll([infoFrame(), bytes])[1]).toEqual(message);
+    // Absent (older writers): the fields stay absent when read.
+    const plain = decodeAll([infoFrame(), encodeRecords([base])])[1]!;
+    expect(plain).toEqual(base);
+    expect('authorMessageId' in plain || 'serverTimestampMs' in plain).toBe(false);
+  });
+
   it('zigzag-encodes setting integers up to ±(2^53 − 1) exactly', () => {
     const zigzag = (v: bigint) => (v >= 0n ? 2n * v : -2n * v - 1n);
     for (const value of [

@@ -10,7 +10,13 @@
  * - receive: inbox with exactly-once storage before the ack — messaging/inbox.ts
  * - trust on first use, identity-change holds, safety numbers — here and state/device-state.ts
  */
-import { isUuid, PRIMARY_DEVICE_ID, toBase64Url, type ResponseBody } from '@sotto/api';
+import {
+  isUuid,
+  PRIMARY_DEVICE_ID,
+  toBase64Url,
+  type ResponseBody,
+  type VaultCredential,
+} from '@sotto/api';
 import {
   Fingerprint,
   fingerprintIdentifierFromAci,
@@ -21,9 +27,12 @@ import {
 import {
   AccountManager,
   type AccountInfo,
+  type PendingLink,
   type RegisterOptions,
 } from './account/account-manager.js';
 import { KeyManager, type KeyStatus } from './account/key-manager.js';
+import { BackupManager } from './backup/backup-manager.js';
+import { restoreFromBackup, type RestoreOptions, type RestoreResult } from './backup/restore.js';
 import { ClientCore, type ClientOptions } from './core.js';
 import { ClientError } from './errors.js';
 import type {
@@ -35,6 +44,8 @@ import type {
 } from './events.js';
 import {
   KEY_MAINTENANCE_INTERVAL_MS,
+  LINK_APPROVAL_TIMEOUT_MS,
+  LINK_TIMEOUT_MS,
   MAX_TEXT_BYTES,
   MESSAGE_ID_BYTES,
   PROCESSED_GUID_RETENTION_MS,
@@ -47,6 +58,7 @@ import { Outbox } from './messaging/outbox.js';
 import { sottoSessionEngine, type SessionEngine } from './session-engine.js';
 import { fromJsonBytes, toJsonBytes } from './state/json.js';
 import { NS } from './state/namespaces.js';
+import { fetchVaultCredential } from './vault/relay-credential.js';
 
 export interface ContactInfo {
   readonly accountId: string;
@@ -83,6 +95,21 @@ export interface LinkOptions {
   readonly timeoutMs?: number;
 }
 
+export interface ApproveLinkOptions {
+  /** How long to wait for the new device to join after sending it the account (default 2 minutes). */
+  readonly timeoutMs?: number;
+}
+
+export interface ConnectOptions {
+  /**
+   * Give up after this many failed attempts to open the first connection (`NETWORK`); default:
+   * keep trying. Once open, the client reconnects by itself whatever this says.
+   */
+  readonly maxAttempts?: number;
+  /** Give up if the first connection is not open after this long (`TIMEOUT`); default: never. */
+  readonly timeoutMs?: number;
+}
+
 interface ContactJson {
   number: string | null;
 }
@@ -107,6 +134,8 @@ export class SottoClient {
   readonly #directory: DeviceDirectory<unknown>;
   readonly #outbox: Outbox<unknown>;
   readonly #inbox: Inbox<unknown>;
+  /** End-to-end encrypted backups: keys, create, list, delete, schedule (docs/client.md). */
+  readonly backups: BackupManager;
   #maintenanceTimer: ReturnType<typeof setInterval> | null = null;
   #keyCheckTimer: ReturnType<typeof setTimeout> | null = null;
   #lastSentAt = 0;
@@ -118,21 +147,25 @@ export class SottoClient {
     this.#directory = new DeviceDirectory(core);
     this.#account = new AccountManager(core, this.#keys, this.#directory);
     this.#outbox = new Outbox(core, this.#directory);
-    this.#inbox = new Inbox(core, this.#directory, this.#outbox, (e) =>
-      this.#account.onPlaintextContent(e),
-    );
+    this.backups = new BackupManager(core);
+    // Plaintext-content envelopes (type 8) carry nothing this client uses yet: acknowledge them.
+    this.#inbox = new Inbox(core, this.#directory, this.#outbox, () => Promise.resolve(true));
     this.#inbox.onPreKeyMessage = () => this.#scheduleKeyCheck();
     core.setSocketHandlers({
       onEnvelope: (e) => this.#inbox.receive(e),
-      onQueueEmpty: () => core.events.emit({ type: 'queue-empty' }),
+      onQueueEmpty: () => void this.#onQueueEmpty(),
       onState: (state) => this.#onState(state),
-      isDeregistered: async () => {
-        if (core.registration === null) return false;
+      probe: async () => {
+        if (core.registration === null) return 'retry';
         try {
           await core.http.call('whoAmI', { credentials: core.credentials() });
-          return false;
+          return 'retry';
         } catch (err) {
-          return ClientError.is(err, 'DEREGISTERED');
+          if (ClientError.is(err, 'DEREGISTERED') || ClientError.isApi(err, 'FORBIDDEN'))
+            return 'deregistered';
+          // A Sotto relay without this contract's routes is another version of it.
+          if (ClientError.isApi(err, 'NOT_FOUND')) return 'unsupported';
+          return 'retry';
         }
       },
     });
@@ -212,18 +245,41 @@ export class SottoClient {
     return this.#account.register(options);
   }
 
-  /** On the primary: a single-use link code for a new device (valid 10 minutes). */
-  createLinkCode(): Promise<string> {
-    return this.#account.createLinkCode();
+  /**
+   * On a fresh store: restores a backup (with the recovery key, or the password through the key
+   * vault), registers the number again with its SMS code — same account, the restored identity
+   * key, new device keys — and writes contacts, verification states, messages and settings. A
+   * wrong key fails before anything is written. Then `connect()` as usual.
+   */
+  restoreFromBackup(options: RestoreOptions): Promise<RestoreResult> {
+    return restoreFromBackup(
+      this.#core,
+      { createInitialKeys: () => this.#keys.createInitialKeys() },
+      options,
+    );
   }
 
   /**
-   * On a new device with an empty store: joins the account of the link code. Connects, waits for
-   * the primary (which must be online) to send the identity, uploads prekeys.
+   * On a new device with an empty store: starts linking it to an existing account (Signal's
+   * device provisioning). Resolves with the link URI to show the primary — as text and as a QR
+   * code — and `done`, which resolves once the primary approved it, this device joined the
+   * account and uploaded its keys (then `connect()`). Rejects `done` with `TIMEOUT` after
+   * `timeoutMs` (default 10 minutes) and `LINK_FAILED` for a message not meant for this device.
    */
-  async linkDevice(linkCode: string, options: LinkOptions = {}): Promise<AccountInfo> {
-    const info = await this.#account.linkDevice(linkCode, options.timeoutMs ?? 10 * 60_000);
-    return info;
+  beginLink(options: LinkOptions = {}): Promise<PendingLink> {
+    if (this.#core.closed)
+      return Promise.reject(new ClientError('CLOSED', 'the client was closed'));
+    return this.#account.beginLink(options.timeoutMs ?? LINK_TIMEOUT_MS);
+  }
+
+  /**
+   * On the primary: approves the new device that shows `uri` (read off its screen — that is what
+   * proves the key in it belongs to the device in front of you). Sends it the account's identity
+   * key pair, account id, number and a provisioning code, sealed to that key; resolves with the
+   * new device's id once it joined (`device-linked` is emitted too).
+   */
+  approveLink(uri: string, options: ApproveLinkOptions = {}): Promise<{ deviceId: number }> {
+    return this.#account.approveLink(uri, options.timeoutMs ?? LINK_APPROVAL_TIMEOUT_MS);
   }
 
   /** Turns on the two-step PIN (registration lock); primary only. */
@@ -244,6 +300,19 @@ export class SottoClient {
   /** True if this device turned the registration lock on. */
   registrationLockEnabled(): Promise<boolean> {
     return this.#account.lockEnabled();
+  }
+
+  /**
+   * A fresh key vault credential for this account from the relay (valid for an hour): for
+   * `new HttpVaultApi({ url, credential: () => client.vaultCredential() })`. A secret.
+   */
+  vaultCredential(): Promise<VaultCredential> {
+    this.#core.requireRegistered();
+    return fetchVaultCredential(
+      this.#core.options.serverUrl,
+      this.#core.options.fetch ?? globalThis.fetch,
+      this.#core.credentials(),
+    );
   }
 
   /** What the relay says about this account (including whether the registration lock is on). */
@@ -298,19 +367,48 @@ export class SottoClient {
   // ---- connection ----------------------------------------------------------------------------
 
   /**
-   * Opens the message socket (reconnecting with backoff until `close`) and resolves once it is
-   * open. Rejects with `DEREGISTERED` if the relay refuses this device.
+   * Opens the message socket and resolves once it is open; afterwards the client reconnects with
+   * backoff until `close`. Transient failures are retried (for ever, unless `maxAttempts` or
+   * `timeoutMs` bound the first connection: `NETWORK`, `TIMEOUT`); permanent ones reject at once:
+   * `DEREGISTERED` (the relay refuses this device's credential), `SERVER_UNSUPPORTED` (the relay
+   * speaks another version of the protocol).
    */
-  async connect(): Promise<void> {
+  async connect(options: ConnectOptions = {}): Promise<void> {
     const core = this.#core;
     if (core.closed) throw new ClientError('CLOSED', 'the client was closed');
     if (core.registration === null)
       throw new ClientError('NOT_REGISTERED', 'register or link first');
-    core.socket.start();
-    await core.socket.whenOpen();
-    if (core.socket.state === 'deregistered') {
-      throw new ClientError('DEREGISTERED', 'the relay no longer accepts this device');
+    core.socket.start(
+      options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts },
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    const timeoutMs = options.timeoutMs;
+    try {
+      await Promise.race([
+        core.socket.whenOpen(),
+        ...(timeoutMs === undefined
+          ? []
+          : [
+              new Promise<void>((resolve) => {
+                timer = setTimeout(() => {
+                  timedOut = true;
+                  resolve();
+                }, timeoutMs);
+              }),
+            ]),
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
+    if (core.socket.state === 'open') return;
+    if (timedOut) {
+      core.socket.stop();
+      throw new ClientError('TIMEOUT', `no connection to the relay within ${timeoutMs} ms`);
+    }
+    throw (
+      core.socket.failure ?? new ClientError('CLOSED', 'the connection was closed before it opened')
+    );
   }
 
   /**
@@ -321,7 +419,9 @@ export class SottoClient {
     const core = this.#core;
     if (core.closed) return;
     core.closed = true;
+    this.#account.cancelLink();
     this.#stopTimers();
+    await this.backups.stop();
     this.#outbox.stop();
     await this.#inbox.idle();
     core.flushAcks();
@@ -342,13 +442,12 @@ export class SottoClient {
     const core = this.#core;
     core.events.emit({ type: 'connection', state });
     if (state !== 'open') return;
-    if (core.registration?.status === 'linking') {
-      this.#account.onLinkingConnected().catch((err: unknown) => this.#problem(err));
-      return;
-    }
     if (core.registration?.status !== 'registered') return;
     this.#outbox.kick();
     this.#directory.scheduleOwnRefresh();
+    if (core.options.backup?.storage !== undefined && !this.backups.schedulerRunning) {
+      this.backups.startScheduler();
+    }
     this.#runKeyMaintenance();
     if (this.#maintenanceTimer === null) {
       this.#maintenanceTimer = setInterval(
@@ -358,6 +457,19 @@ export class SottoClient {
       (this.#maintenanceTimer as { unref?: () => void }).unref?.();
       void this.#pruneProcessedGuids();
     }
+  }
+
+  /**
+   * The relay drained this device's mailbox: announce it once everything received before its
+   * QUEUE_EMPTY was processed and the acknowledgements went out — on the same connection.
+   */
+  async #onQueueEmpty(): Promise<void> {
+    const core = this.#core;
+    const generation = core.socket.generation;
+    await this.#inbox.processedSoFar();
+    if (core.closed || !core.socket.isOpen || core.socket.generation !== generation) return;
+    core.flushAcks();
+    core.events.emit({ type: 'queue-empty' });
   }
 
   #runKeyMaintenance(): void {

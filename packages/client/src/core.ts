@@ -3,7 +3,7 @@
  * options, the device state, the transport, the event hub, the per-address queue, and small
  * helpers (credentials, randomness, time). Not exported from the package: apps use `SottoClient`.
  */
-import type { DeviceCredentials } from '@sotto/api';
+import type { DeviceCredentials, VaultCredential } from '@sotto/api';
 import { randomBytes } from '@sotto/crypto';
 import {
   addressToString,
@@ -11,6 +11,7 @@ import {
   type Rng,
   type SessionContext,
 } from '@sotto/protocol';
+import type { BackupOptions } from './backup/backup-manager.js';
 import type { ClientStore } from './client-store.js';
 import { ClientError } from './errors.js';
 import { EventHub } from './events.js';
@@ -29,13 +30,25 @@ import {
 
 /**
  * Recovers the registration-lock master key from a PIN (and stores it under a new PIN). The
- * guess-limited key vault of `@sotto/backup` implements it; without one, the master key lives
- * only on the device (re-registering elsewhere then waits for the lock to lapse).
+ * guess-limited key vault implements it (`VaultPinVault`, vault/pin-vault.ts); without one, the
+ * master key lives only on the device (re-registering elsewhere then waits for the lock to lapse).
  */
 export interface PinVault {
-  store(pin: string, masterKey: Uint8Array): Promise<void>;
-  recover(pin: string): Promise<Uint8Array>;
-  remove?(): Promise<void>;
+  store(pin: string, masterKey: Uint8Array, context: PinVaultContext): Promise<void>;
+  recover(pin: string, context: PinVaultContext): Promise<Uint8Array>;
+  remove?(context: PinVaultContext): Promise<void>;
+}
+
+/**
+ * What the account manager hands a `PinVault` (vault/pin-vault.ts): where the relay is, the
+ * client's fetch, and the account's key vault credential — fetched from the relay for a
+ * registered device, or taken from the relay's REGISTRATION_LOCKED answer on a new device.
+ */
+export interface PinVaultContext {
+  readonly serverUrl: string;
+  readonly fetch: FetchLike;
+  /** The vault credential (a secret: never log it); rejects if the relay has no key vault. */
+  credential(): Promise<VaultCredential>;
 }
 
 export interface ClientOptions<R> {
@@ -57,6 +70,8 @@ export interface ClientOptions<R> {
   readonly deliveryReceipts?: boolean;
   /** One-time prekeys of each kind per upload (default PREKEY_BATCH_SIZE). */
   readonly preKeyBatchSize?: number;
+  /** Backups: storage for scheduled backups, the key vault for passwords (backup/backup-manager.ts). */
+  readonly backup?: BackupOptions;
 }
 
 /** Queue key of `records` (address keys always contain a '.', this one cannot collide). */
@@ -98,7 +113,7 @@ export class ClientCore<R> {
         onEnvelope: (e) => this.#socketHandlers?.onEnvelope(e),
         onQueueEmpty: () => this.#socketHandlers?.onQueueEmpty(),
         onState: (s) => this.#socketHandlers?.onState(s),
-        isDeregistered: () => this.#socketHandlers?.isDeregistered() ?? Promise.resolve(false),
+        probe: () => this.#socketHandlers?.probe() ?? Promise.resolve('retry'),
       },
     );
   }

@@ -15,13 +15,18 @@ export type ClientErrorCode =
   | 'REGISTRATION_LOCKED' // the number has a registration lock: give the PIN (details: timeRemainingMs)
   | 'PIN_NOT_RECOVERABLE' // a PIN was given but no PIN vault is configured or it refused
   | 'UNKNOWN_CONTACT' // no such account, or nothing known about this contact yet
-  | 'LINK_FAILED' // the link code is malformed, expired, or provisioning did not complete
+  | 'LINK_FAILED' // the link URI is stale, or the provisioning message is not for this device
   | 'SERVER_REJECTED' // the relay answered with an error; see `apiCode` and `details`
   | 'NETWORK' // the relay could not be reached or the connection dropped
   | 'TIMEOUT' // an awaited event did not happen in time
   | 'CLOSED' // the client was closed
   | 'DEREGISTERED' // the relay no longer accepts this device's credential (removed, re-registered)
-  | 'STORE_CORRUPT'; // a stored record does not parse
+  | 'SERVER_UNSUPPORTED' // the relay speaks a protocol version this client does not
+  | 'STORE_CORRUPT' // a stored record does not parse
+  | 'NO_BACKUP_KEY' // backups need a recovery key or a password first (client.backups)
+  | 'RECOVERY_KEY_MISMATCH' // the typed-back recovery key is not the one shown
+  | 'BACKUP_NOT_FOUND' // no backup in the storage (or none of that name)
+  | 'BACKUP_WRONG_ACCOUNT'; // the backup belongs to another phone number
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';

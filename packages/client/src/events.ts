@@ -17,7 +17,9 @@ export type ConnectionState =
   /** The socket dropped; the client retries with backoff. */
   | 'reconnecting'
   /** The relay refused this device's credential: it was removed or the number re-registered. */
-  | 'deregistered';
+  | 'deregistered'
+  /** The relay speaks a protocol version this client does not (update one of them). Final. */
+  | 'unsupported';
 
 export type OutgoingStatus =
   /** Stored in the outbox, not yet accepted by the relay. */
@@ -93,6 +95,10 @@ export type ClientEvent =
       readonly wasVerified: boolean;
     }
   | { readonly type: 'connection'; readonly state: ConnectionState }
+  /**
+   * The relay's mailbox for this device is drained AND every envelope received before that was
+   * processed: stored and acknowledged, or reported as a `problem` (once per connection).
+   */
   | { readonly type: 'queue-empty' }
   | { readonly type: 'device-linked'; readonly deviceId: number }
   | {

@@ -16,9 +16,19 @@ export {
   type SafetyNumber,
   type DeviceInfo,
   type LinkOptions,
+  type ApproveLinkOptions,
+  type ConnectOptions,
 } from './client.js';
-export type { ClientOptions, PinVault } from './core.js';
-export type { AccountInfo, RegisterOptions } from './account/account-manager.js';
+export type { ClientOptions, PinVault, PinVaultContext } from './core.js';
+export { HttpVaultApi, type HttpVaultApiOptions } from './vault/http-vault-api.js';
+export {
+  VaultPinVault,
+  type VaultPinVaultOptions,
+  type PinFailureReason,
+} from './vault/pin-vault.js';
+export { fetchVaultCredential } from './vault/relay-credential.js';
+export type { AccountInfo, PendingLink, RegisterOptions } from './account/account-manager.js';
+export { formatLinkUri, parseLinkUri, type LinkUri } from './account/link-uri.js';
 export { registrationLockToken } from './account/account-manager.js';
 export type { KeyStatus } from './account/key-manager.js';
 export type {
@@ -32,6 +42,28 @@ export type {
   StoredMessage,
 } from './events.js';
 export type { FetchLike } from './transport/http-api.js';
+export {
+  BackupManager,
+  backupName,
+  backupTime,
+  backupTag,
+  listBackups,
+  newestBackup,
+  type BackupListing,
+  type BackupOptions,
+  type BackupProgress,
+  type BackupResult,
+  type BackupStatus,
+  type CreateOptions as CreateBackupOptions,
+  type PendingRecoveryKey,
+  type SchedulerOptions as BackupSchedulerOptions,
+} from './backup/backup-manager.js';
+export type { RestoreOptions, RestoreResult } from './backup/restore.js';
+export {
+  RelayBackupStorage,
+  type RelayBackupStorageOptions,
+  type BackupFetch,
+} from './backup/relay-storage.js';
 export type { WebSocketFactory, WebSocketLike } from './transport/message-socket.js';
 export {
   sottoSessionEngine,

@@ -59,8 +59,24 @@ export const OWN_DEVICES_REFRESH_MS = 60_000;
 /** Acknowledgements are gathered for at most one event-loop turn, and at most this many per frame. */
 export const ACK_BATCH_MAX = 1024;
 
-/** A link code (and its provisioning secret) is honoured this long: the server's code TTL. */
-export const LINK_CODE_TTL_MS = 10 * 60 * 1000;
+/**
+ * A new device waits this long for the primary to approve its link URI by default: the relay's
+ * provisioning socket and provisioning code live as long (10 minutes).
+ */
+export const LINK_TIMEOUT_MS = 10 * 60 * 1000;
+
+/**
+ * After sending the provisioning message, the primary waits this long (by default) for the new
+ * device to redeem the code and appear in the device list, polling at the interval below.
+ */
+export const LINK_APPROVAL_TIMEOUT_MS = 2 * 60 * 1000;
+export const LINK_POLL_INTERVAL_MS = 500;
+
+/**
+ * A vault credential fetched from the relay is reused for this long (the vault accepts one for an
+ * hour, packages/vault limits.ts); then the next vault request fetches a fresh one.
+ */
+export const VAULT_CREDENTIAL_REUSE_MS = 10 * 60 * 1000;
 
 /** Registration-lock PINs: at least 4 characters (Signal's minimum), at most 64. */
 export const MIN_PIN_LENGTH = 4;
@@ -71,3 +87,24 @@ export const MASTER_KEY_BYTES = 32;
 
 /** Client message ids and message ids are 128 random bits. */
 export const MESSAGE_ID_BYTES = 16;
+
+/** Backups kept in a storage after a successful backup, unless the user chose another number. */
+export const DEFAULT_BACKUP_KEEP = 3;
+
+/** At most this many backups are kept (retention is about recovery, not an archive of history). */
+export const MAX_BACKUP_KEEP = 100;
+
+/** The "daily" schedule of automatic backups. */
+export const DAILY_BACKUP_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
+/** Shortest schedule interval accepted (backups are whole-history snapshots). */
+export const MIN_BACKUP_INTERVAL_MS = 60 * 1000;
+
+/** A scheduled backup that failed (storage unreachable, …) is tried again after this long. */
+export const BACKUP_RETRY_MS = 15 * 60 * 1000;
+
+/** Records per batch handed to the archive writer (one await per batch, not per record). */
+export const BACKUP_RECORD_BATCH = 256;
+
+/** Store writes per transaction when a restore commits its records. */
+export const RESTORE_WRITES_PER_TRANSACTION = 2000;

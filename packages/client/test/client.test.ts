@@ -71,7 +71,9 @@ describe('createClient', () => {
       client.register({ number: '+14155550100', code: '123456', pin: '1' }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(client.send(ACCOUNT, 'hi')).rejects.toMatchObject({ code: 'NOT_REGISTERED' });
-    await expect(client.linkDevice('garbage')).rejects.toMatchObject({ code: 'LINK_FAILED' });
+    await expect(client.approveLink('garbage')).rejects.toMatchObject({
+      code: 'NOT_REGISTERED',
+    });
     await expect(client.setPin('1234')).rejects.toMatchObject({ code: 'NOT_REGISTERED' });
     expect(f.calls).toEqual([]);
   });

@@ -13,7 +13,7 @@ import {
   type ServerFrame,
 } from '@sotto/api';
 import { ClientError, limits, type ConnectionState, type WebSocketLike } from '../src/index.js';
-import { MessageSocket } from '../src/transport/message-socket.js';
+import { MessageSocket, type RelayProbe } from '../src/transport/message-socket.js';
 
 class FakeSocket implements WebSocketLike {
   binaryType = 'blob';
@@ -54,7 +54,7 @@ const CREDS = {
 };
 const RECIPIENT = '11111111-2222-4333-8444-555555555555';
 
-function setup(options: { deregistered?: boolean } = {}) {
+function setup(options: { probe?: RelayProbe } = {}) {
   const sockets: FakeSocket[] = [];
   const states: ConnectionState[] = [];
   const envelopes: EnvelopeFrame[] = [];
@@ -71,7 +71,7 @@ function setup(options: { deregistered?: boolean } = {}) {
       onEnvelope: (e) => envelopes.push(e),
       onQueueEmpty: () => queueEmpty++,
       onState: (s) => states.push(s),
-      isDeregistered: () => Promise.resolve(options.deregistered ?? false),
+      probe: () => Promise.resolve(options.probe ?? 'retry'),
     },
     () => 0.5, // no jitter
   );
@@ -118,7 +118,7 @@ describe('MessageSocket', () => {
     });
     expect(t.queueEmpty()).toBe(1);
     // A malformed frame from the relay is ignored; the socket keeps working.
-    s.onmessage?.({ data: Uint8Array.of(9, 9, 9).buffer });
+    s.onmessage?.({ data: Uint8Array.of(1, 0x42, 9).buffer });
     s.onmessage?.({ data: 'text frame' });
     s.push({ type: 'queue-empty' });
     expect(t.queueEmpty()).toBe(2);
@@ -229,13 +229,72 @@ describe('MessageSocket', () => {
   });
 
   it('stops for good when a refused upgrade turns out to be a refused credential', async () => {
-    const t = setup({ deregistered: true });
+    const t = setup({ probe: 'deregistered' });
     t.socket.start();
     t.sockets[0]!.drop(1006);
     await vi.advanceTimersByTimeAsync(1);
     expect(t.socket.state).toBe('deregistered');
+    expect(t.socket.failure?.code).toBe('DEREGISTERED');
     await vi.advanceTimersByTimeAsync(120_000);
     expect(t.sockets).toHaveLength(1);
+  });
+
+  it('stops for good when the relay speaks another frame version', async () => {
+    const t = setup();
+    t.socket.start();
+    const s = t.sockets[0]!;
+    s.open();
+    const pending = t.socket.send(sendArgs);
+    // A frame of version 2: this client cannot talk to that relay, retrying will not help.
+    s.onmessage?.({ data: Uint8Array.of(2, 0x85).buffer });
+    expect(t.socket.state).toBe('unsupported');
+    expect(t.socket.failure?.code).toBe('SERVER_UNSUPPORTED');
+    await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(t.sockets).toHaveLength(1);
+
+    // The same when the relay answers with FRAME_VERSION_UNSUPPORTED, or the HTTP probe says so.
+    const u = setup();
+    u.socket.start();
+    u.sockets[0]!.open();
+    u.sockets[0]!.push({
+      type: 'error',
+      requestId: 0,
+      code: 'FRAME_VERSION_UNSUPPORTED',
+      status: 400,
+      message: 'x',
+    });
+    expect(u.socket.state).toBe('unsupported');
+    const v = setup({ probe: 'unsupported' });
+    v.socket.start();
+    v.sockets[0]!.drop(1006);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(v.socket.state).toBe('unsupported');
+  });
+
+  it('gives up the first connection after maxAttempts failed attempts, never after an open', async () => {
+    const t = setup();
+    t.socket.start({ maxAttempts: 3 });
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(limits.RECONNECT_MAX_DELAY_MS + 1000);
+      t.sockets.at(-1)!.drop(1006);
+    }
+    await vi.advanceTimersByTimeAsync(limits.RECONNECT_MAX_DELAY_MS + 1000);
+    expect(t.sockets).toHaveLength(3);
+    expect(t.socket.state).toBe('offline');
+    expect(t.socket.failure?.code).toBe('NETWORK');
+
+    // Once a connection opened, drops are retried whatever the limit was.
+    const u = setup();
+    u.socket.start({ maxAttempts: 1 });
+    u.sockets[0]!.open();
+    for (let i = 0; i < 4; i++) {
+      u.sockets.at(-1)!.drop(1006);
+      await vi.advanceTimersByTimeAsync(limits.RECONNECT_MAX_DELAY_MS + 1000);
+    }
+    expect(u.sockets.length).toBe(5);
+    expect(u.socket.state).not.toBe('offline');
+    u.socket.stop();
   });
 
   it('pings a silent socket and reconnects when no PONG comes back', async () => {

@@ -9,6 +9,7 @@ export { systemClock } from './ports/clock.js';
 export type { SmsSender, SmsMessage } from './ports/sms.js';
 export type { FanOut, DeviceEvent, Unsubscribe } from './ports/fan-out.js';
 export type { AttachmentStore } from './ports/attachment-store.js';
+export type { BackupBlobStore } from './ports/backup-blob-store.js';
 export type { Database as StorageDatabase, SqlFlavour } from './storage/schema.js';
 export {
   KyselyStorage,
@@ -25,7 +26,17 @@ export {
   AUDIT_GENESIS_HASH,
   type AuditVerification,
 } from './audit/audit-chain.js';
-export { createServer, type ServerOptions, type SottoServer } from './http/app.js';
+export {
+  createServer,
+  type ServerOptions,
+  type SottoServer,
+  type RelayPlugin,
+} from './http/app.js';
+export {
+  VaultCredentialIssuer,
+  VAULT_CREDENTIAL_KEY_BYTES,
+  type VaultCredentialScope,
+} from './routes/vault-credential.js';
 export type { ServerContext, ServerSettings } from './http/context.js';
 export { MemoryFanOut } from './fan-out/memory-fan-out.js';
 export { ConsoleSmsSender, CONSOLE_SMS_PREFIX } from './sms/console-sender.js';

@@ -31,6 +31,23 @@ export const PROVISIONING_CODES_PER_ACCOUNT: RateLimitPolicy = {
   burst: 5,
   intervalMs: 10 * MINUTE,
 };
+/**
+ * Provisioning sockets (a new device waiting to be linked) per IP: a person links a device now
+ * and then; this bounds the sockets one address can hold open.
+ */
+export const PROVISIONING_SOCKETS_PER_IP: RateLimitPolicy = { burst: 10, intervalMs: MINUTE };
+/** Provisioning sockets open at once on one node: each costs a socket and a timer. */
+export const MAX_PROVISIONING_SOCKETS = 1_000;
+/**
+ * A provisioning socket closes after this long without its envelope: the user has the time of a
+ * provisioning code to scan the QR code (the new device can always open a new one).
+ */
+export const PROVISIONING_SOCKET_TTL_MS = 10 * MINUTE;
+/** Provisioning messages a primary may send: linking is rare (same budget as its codes). */
+export const PROVISIONING_MESSAGES_PER_ACCOUNT: RateLimitPolicy = {
+  burst: 5,
+  intervalMs: 10 * MINUTE,
+};
 /** Link attempts per IP (codes have 128 bits; this bounds the work, not the guessing). */
 export const LINK_ATTEMPTS_PER_IP: RateLimitPolicy = { burst: 10, intervalMs: MINUTE };
 /** Prekey bundle fetches per account: sessions with a large group at once, not key draining. */
@@ -41,6 +58,8 @@ export const KEY_UPLOADS_PER_DEVICE: RateLimitPolicy = { burst: 20, intervalMs: 
 export const DIRECTORY_LOOKUPS_PER_ACCOUNT: RateLimitPolicy = { burst: 200, intervalMs: 6_000 };
 /** Attachment uploads per account. */
 export const ATTACHMENT_UPLOADS_PER_ACCOUNT: RateLimitPolicy = { burst: 50, intervalMs: MINUTE };
+/** Backup uploads per account, all devices together: a nightly backup and a few retries. */
+export const BACKUP_UPLOADS_PER_ACCOUNT: RateLimitPolicy = { burst: 10, intervalMs: 10 * MINUTE };
 /**
  * Message sends (SEND frames, one per recipient account) per account, all its devices together:
  * a message to a 1000-member group goes out at once, then 100 sends a second — far above any
@@ -60,6 +79,13 @@ export const DEFAULT_MESSAGE_RETENTION_MS = 30 * DAY;
 export const DEFAULT_ATTACHMENT_RETENTION_MS = 30 * DAY;
 /** Audit rows are kept one year by default, then pruned (the chain anchor moves forward). */
 export const DEFAULT_AUDIT_RETENTION_MS = 365 * DAY;
+/**
+ * Backups kept per account by default: the newest five, so there are older ones to fall back on
+ * if the newest is bad, while the space one account takes stays bounded.
+ */
+export const DEFAULT_BACKUP_RETENTION_COUNT = 5;
+/** Bytes the kept backups of one account may take by default: two archives of the largest size. */
+export const DEFAULT_BACKUP_QUOTA_BYTES = 4 * 1024 * 1024 * 1024;
 /** How often the sweeper deletes what expired. */
 export const SWEEP_INTERVAL_MS = 10 * MINUTE;
 

@@ -6,6 +6,7 @@
  */
 import type { ClientEvent, SottoClient, StoredMessage } from '@sotto/client';
 import { ContactBook, contactLabel, type ResolvedContact } from '../contacts.js';
+import { startScheduledBackups } from './backup.js';
 import {
   connectOrFail,
   flushBriefly,
@@ -114,6 +115,10 @@ export async function chat(
               screen.print('-- the relay no longer accepts this device');
               screen.close();
               return;
+            case 'unsupported':
+              screen.print('-- the relay speaks another version of the protocol; update sotto');
+              screen.close();
+              return;
             case 'connecting':
             case 'offline':
               return;
@@ -138,6 +143,7 @@ export async function chat(
     const drained = mailboxDrained(client, MAILBOX_WAIT_MS);
     try {
       await connectOrFail(session);
+      await startScheduledBackups(client, session.store, (text) => screen.print(text));
       await drained;
       const unread = history
         .filter((m) => m.direction === 'incoming' && m.status !== 'read')

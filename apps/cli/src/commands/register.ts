@@ -3,9 +3,12 @@
  * asks the relay for an SMS code, reads it from the terminal (or `--code`), and registers. A run
  * that fails leaves no half-made profile behind.
  *
- * Not offered yet: re-registering a number locked by a two-step PIN from a new profile. The SDK
- * recovers the lock's key from the PIN only through a PIN vault (the key vault of backups), which
- * the CLI does not configure; such a number answers REGISTRATION_LOCKED until the lock lapses.
+ * A number locked by a two-step PIN (registration lock): the relay answers REGISTRATION_LOCKED
+ * once the code was right; the command then asks for the PIN (`SOTTO_PIN`, or a prompt without
+ * echo; never an option, which would land in the shell history) and the SDK recovers the lock's
+ * master key from the key vault with it (docs/backups.md "The key vault"). A wrong PIN is refused
+ * with the guesses left; after 10 the vault destroys the key and the number stays locked until the
+ * lock lapses (7 days without its old device).
  */
 import { ClientError } from '@sotto/client';
 import { CliError } from '../cli-error.js';
@@ -13,6 +16,7 @@ import { normaliseNumber } from '../contacts.js';
 import { discardNewProfileStore, writeSettings } from '../profile.js';
 import { closeSession, openSession, type GlobalOptions, type RunContext } from '../session.js';
 import { promptLine } from '../terminal/prompt.js';
+import { canAskPin, existingPin } from './pin.js';
 
 export interface RegisterOptions {
   /** A code from an earlier request (skips asking for a new one). */
@@ -57,7 +61,17 @@ export async function register(
       code = (await promptLine('Verification code: ', 'verification code')).replace(/\s/g, '');
       if (!CODE.test(code)) throw new CliError('USAGE', 'a verification code has 6 digits');
     }
-    const account = await client.register({ number, code });
+    let account;
+    try {
+      account = await client.register({ number, code });
+    } catch (err) {
+      // Locked: the PIN recovers the lock's key from the key vault. Without SOTTO_PIN or a
+      // terminal to ask in, the lock error itself is the answer (it says how to give the PIN).
+      if (!ClientError.is(err, 'REGISTRATION_LOCKED') || !canAskPin()) throw err;
+      const given = await existingPin();
+      if (given.length === 0) throw err;
+      account = await client.register({ number, code, pin: given });
+    }
     await writeSettings(session.store, { serverUrl: session.serverUrl });
     registered = true;
     process.stdout.write(

@@ -29,7 +29,7 @@ import {
   type Compression,
 } from './header.js';
 import { pumpThrough } from './pump.js';
-import { RecordDecoder } from './record-stream.js';
+import { DECODE_BATCH_BYTES, RecordDecoder } from './record-stream.js';
 import type { BackupRecord } from './records.js';
 
 /** Public facts from an archive's header. */
@@ -73,7 +73,7 @@ export class BackupReader {
   }
 
   /**
-   * The records in batches (one per decrypted or decompressed piece; never empty). The first
+   * The records in batches (about DECODE_BATCH_BYTES of frames each; never empty). The first
    * record is the BackupInfo. This is the fast path: one await per batch, not per record.
    * Can be iterated once. Errors are BackupErrors (TRUNCATED, CORRUPT_CHUNK, ...).
    */
@@ -87,9 +87,13 @@ export class BackupReader {
       for (;;) {
         const piece = await body.next();
         if (piece === undefined) break;
-        const out: BackupRecord[] = [];
-        decoder.push(piece, out);
-        if (out.length > 0) yield out;
+        decoder.start(piece);
+        let more = true;
+        while (more) {
+          const out: BackupRecord[] = [];
+          more = decoder.next(out, DECODE_BATCH_BYTES);
+          if (out.length > 0) yield out;
+        }
       }
       decoder.finish();
       completed = true;

@@ -64,6 +64,16 @@ export class RecordBatcher {
 /** Largest varint prefix of a frame length ≤ MAX_RECORD_LENGTH (< 2^28). */
 const MAX_PREFIX = 4;
 
+/**
+ * Frame bytes decoded per `next` call (about 300 typical records). A restore hands records on in
+ * batches of this size rather than one batch per 1 MiB chunk: fewer records are alive when V8's
+ * young generation is collected, so each collection copies less (measured: a third of restore
+ * time went to the GC with 1 MiB batches).
+ */
+export const DECODE_BATCH_BYTES = 64 << 10;
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
 export class RecordDecoder {
   /** Bytes of a frame that started in an earlier piece. */
   #carry = new Uint8Array(0);
@@ -72,18 +82,47 @@ export class RecordDecoder {
   #carryFrameEnd = -1;
   #carryPrefix = 0;
   #seenInfo = false;
+  /** The piece being decoded and the offset of its first undecoded byte. */
+  #piece = EMPTY;
+  #offset = 0;
   /** Records decoded so far (the info record included; unknown frames excluded). */
   count = 0;
 
-  /** Decodes the frames completed by `piece` into `out`. `piece` is not retained. */
+  /** Decodes all frames completed by `piece` into `out`. `piece` is not retained. */
   push(piece: Uint8Array, out: BackupRecord[]): void {
-    let offset = 0;
+    this.start(piece);
+    while (this.next(out, Infinity));
+  }
+
+  /**
+   * Starts decoding `piece`; call `next` until it returns false before the next `start`. The
+   * piece is read in place (not copied) until then, so it must not change meanwhile.
+   */
+  start(piece: Uint8Array): void {
+    if (this.#offset < this.#piece.length) throw new Error('RecordDecoder: piece not drained');
+    this.#piece = piece;
+    this.#offset = 0;
+  }
+
+  /**
+   * Decodes frames of the current piece into `out` until about `limit` bytes of frames were
+   * decoded. Returns true while more of the piece is left, false when it is used up (a frame it
+   * ends inside is carried over to the next piece).
+   */
+  next(out: BackupRecord[], limit: number): boolean {
+    const piece = this.#piece;
+    let offset = this.#offset;
     if (this.#carryLength > 0) {
       offset = this.#completeCarry(piece, out);
-      if (this.#carryLength > 0) return;
+      if (this.#carryLength > 0) return this.#drained();
     }
     const end = piece.length;
+    const stop = offset + limit;
     while (offset < end) {
+      if (offset >= stop) {
+        this.#offset = offset;
+        return true;
+      }
       // Frame length prefix (inlined varint: ≤ 4 bytes for lengths below 2^28).
       let p = offset;
       let length = 0;
@@ -106,6 +145,13 @@ export class RecordDecoder {
       offset = p + length;
     }
     if (offset < end) this.#startCarry(piece.subarray(offset));
+    return this.#drained();
+  }
+
+  #drained(): false {
+    this.#piece = EMPTY;
+    this.#offset = 0;
+    return false;
   }
 
   /** Throws CORRUPT_RECORD unless the body ended on a frame boundary after a BackupInfo. */

@@ -14,7 +14,7 @@
  * cheap to encode (a message names its author without repeating a 36-character service id).
  */
 import { BackupError } from '../errors.js';
-import { ProtoReader, WIRE_LEN, WIRE_VARINT, type ProtoWriter } from './proto.js';
+import { ProtoReader, WIRE_VARINT, type ProtoWriter } from './proto.js';
 
 /** The record schema version written in BackupInfo. */
 export const SCHEMA_VERSION = 1;
@@ -127,6 +127,15 @@ export interface MessageRecord {
   readonly read: boolean;
   readonly expiresInMs: number;
   readonly expireStartedAtMs: number;
+  /**
+   * The author's own id for the message (Sotto: 128 random bits, base64url), which receipts and
+   * de-duplication use. Schema addition (field 12); absent when empty.
+   */
+  readonly authorMessageId?: string;
+  /** The author's device that sent it (field 13); absent when 0. */
+  readonly authorDeviceId?: number;
+  /** The relay's timestamp of the envelope, ms (field 14); absent when 0. */
+  readonly serverTimestampMs?: number;
 }
 
 export type SettingValue = boolean | number | string | Uint8Array;
@@ -171,6 +180,26 @@ function enumIndex<T>(values: readonly T[], value: T, name: string): number {
   return i;
 }
 
+/** RECEIPT.indexOf(status) for the per-message path, without a search. */
+function receiptStatusIndex(status: ReceiptStatus): number {
+  switch (status) {
+    case 'pending':
+      return 0;
+    case 'sent':
+      return 1;
+    case 'delivered':
+      return 2;
+    case 'read':
+      return 3;
+    case 'viewed':
+      return 4;
+    case 'failed':
+      return 5;
+    default:
+      return enumIndex(RECEIPT, status, 'receipt status');
+  }
+}
+
 function badRecord(what: string): BackupError {
   return new BackupError('INVALID_ARGUMENT', what);
 }
@@ -205,13 +234,16 @@ function writeMessage(w: ProtoWriter, m: MessageRecord): void {
   for (const r of m.receipts) {
     const start = w.begin(8);
     w.uint(1, r.recipientId);
-    w.uint(2, enumIndex(RECEIPT, r.status, 'receipt status'));
+    w.uint(2, receiptStatusIndex(r.status));
     w.uint(3, r.updatedAtMs);
     w.end(start);
   }
   w.bool(9, m.read);
   w.uint(10, m.expiresInMs);
   w.uint(11, m.expireStartedAtMs);
+  if (m.authorMessageId !== undefined) w.string(12, m.authorMessageId);
+  if (m.authorDeviceId !== undefined) w.uint(13, m.authorDeviceId);
+  if (m.serverTimestampMs !== undefined) w.uint(14, m.serverTimestampMs);
 }
 
 function writeSetting(w: ProtoWriter, s: SettingRecord): void {
@@ -234,20 +266,26 @@ function writeSetting(w: ProtoWriter, s: SettingRecord): void {
   }
 }
 
-/** Appends one delimited Frame holding `record` to `w`. */
+/** Appends one delimited Frame holding `record` to `w` (on error, `w.pos` is left anywhere). */
 export function writeRecord(w: ProtoWriter, record: BackupRecord): void {
-  const frame = w.beginDelimited();
   switch (record.type) {
+    // Messages first: nearly every record is one.
+    case 'message': {
+      const start = w.beginFrame(FRAME_MESSAGE);
+      writeMessage(w, record);
+      w.endFrame(start);
+      break;
+    }
     case 'backup-info': {
-      const start = w.begin(FRAME_INFO);
+      const start = w.beginFrame(FRAME_INFO);
       w.uint(1, record.schemaVersion);
       w.uint(2, record.createdAtMs);
       w.string(3, record.app);
-      w.end(start);
+      w.endFrame(start);
       break;
     }
     case 'account': {
-      const start = w.begin(FRAME_ACCOUNT);
+      const start = w.beginFrame(FRAME_ACCOUNT);
       w.string(1, record.accountId);
       w.string(2, record.phoneNumber);
       w.uint(3, record.deviceId);
@@ -257,11 +295,11 @@ export function writeRecord(w: ProtoWriter, record: BackupRecord): void {
       w.bytes(7, record.profileKey);
       w.string(8, record.profileName);
       w.bytes(9, record.masterKey);
-      w.end(start);
+      w.endFrame(start);
       break;
     }
     case 'contact': {
-      const start = w.begin(FRAME_CONTACT);
+      const start = w.beginFrame(FRAME_CONTACT);
       w.uint(1, record.recipientId);
       w.string(2, record.serviceId);
       w.string(3, record.phoneNumber);
@@ -271,11 +309,11 @@ export function writeRecord(w: ProtoWriter, record: BackupRecord): void {
       w.bytes(7, record.identityKey);
       w.uint(8, enumIndex(VERIFICATION, record.verification, 'verification'));
       w.bool(9, record.blocked);
-      w.end(start);
+      w.endFrame(start);
       break;
     }
     case 'conversation': {
-      const start = w.begin(FRAME_CONVERSATION);
+      const start = w.beginFrame(FRAME_CONVERSATION);
       w.uint(1, record.conversationId);
       if (record.kind === 'direct') {
         if (record.recipientId === 0 || record.groupId.length !== 0) {
@@ -295,55 +333,53 @@ export function writeRecord(w: ProtoWriter, record: BackupRecord): void {
       w.bool(6, record.pinned);
       w.uint(7, record.mutedUntilMs);
       w.uint(8, record.expireTimerSeconds);
-      w.end(start);
-      break;
-    }
-    case 'message': {
-      const start = w.begin(FRAME_MESSAGE);
-      writeMessage(w, record);
-      w.end(start);
+      w.endFrame(start);
       break;
     }
     case 'setting': {
-      const start = w.begin(FRAME_SETTING);
+      const start = w.beginFrame(FRAME_SETTING);
       writeSetting(w, record);
-      w.end(start);
+      w.endFrame(start);
       break;
     }
     default:
       throw badRecord(`unknown record type ${String((record as { type?: unknown }).type)}`);
   }
-  w.end(frame);
 }
 
 // ---- decoding ----
+//
+// Case labels are tags written as number literals, `(field << 3) | wire` with wire 0 = varint and
+// 2 = length-delimited, which V8 folds to constants and compiles into a jump table. Nested
+// messages are read in place: the reader's `end` is narrowed to the nested message and restored.
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
-function readInfo(r: ProtoReader): BackupInfoRecord {
+function readInfo(r: ProtoReader, outerEnd: number): BackupInfoRecord {
   let schemaVersion = 0;
   let createdAtMs = 0;
   let app = '';
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_VARINT:
+      case (1 << 3) | 0:
         schemaVersion = r.varint();
         break;
-      case (2 << 3) | WIRE_VARINT:
+      case (2 << 3) | 0:
         createdAtMs = r.varint();
         break;
-      case (3 << 3) | WIRE_LEN:
+      case (3 << 3) | 2:
         app = r.string();
         break;
       default:
         r.skip(tag & 7);
     }
   }
+  r.end = outerEnd;
   return { type: 'backup-info', schemaVersion, createdAtMs, app };
 }
 
-function readAccount(r: ProtoReader): AccountRecord {
+function readAccount(r: ProtoReader, outerEnd: number): AccountRecord {
   let accountId = '';
   let phoneNumber = '';
   let deviceId = 0;
@@ -356,37 +392,38 @@ function readAccount(r: ProtoReader): AccountRecord {
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_LEN:
+      case (1 << 3) | 2:
         accountId = r.string();
         break;
-      case (2 << 3) | WIRE_LEN:
+      case (2 << 3) | 2:
         phoneNumber = r.string();
         break;
-      case (3 << 3) | WIRE_VARINT:
+      case (3 << 3) | 0:
         deviceId = r.varint();
         break;
-      case (4 << 3) | WIRE_VARINT:
+      case (4 << 3) | 0:
         registrationId = r.varint();
         break;
-      case (5 << 3) | WIRE_LEN:
+      case (5 << 3) | 2:
         identityPublicKey = r.bytes();
         break;
-      case (6 << 3) | WIRE_LEN:
+      case (6 << 3) | 2:
         identityPrivateKey = r.bytes();
         break;
-      case (7 << 3) | WIRE_LEN:
+      case (7 << 3) | 2:
         profileKey = r.bytes();
         break;
-      case (8 << 3) | WIRE_LEN:
+      case (8 << 3) | 2:
         profileName = r.string();
         break;
-      case (9 << 3) | WIRE_LEN:
+      case (9 << 3) | 2:
         masterKey = r.bytes();
         break;
       default:
         r.skip(tag & 7);
     }
   }
+  r.end = outerEnd;
   return {
     type: 'account',
     accountId,
@@ -401,7 +438,7 @@ function readAccount(r: ProtoReader): AccountRecord {
   };
 }
 
-function readContact(r: ProtoReader): ContactRecord {
+function readContact(r: ProtoReader, outerEnd: number): ContactRecord {
   let recipientId = 0;
   let serviceId = '';
   let phoneNumber = '';
@@ -414,37 +451,38 @@ function readContact(r: ProtoReader): ContactRecord {
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_VARINT:
+      case (1 << 3) | 0:
         recipientId = r.varint();
         break;
-      case (2 << 3) | WIRE_LEN:
+      case (2 << 3) | 2:
         serviceId = r.string();
         break;
-      case (3 << 3) | WIRE_LEN:
+      case (3 << 3) | 2:
         phoneNumber = r.string();
         break;
-      case (4 << 3) | WIRE_LEN:
+      case (4 << 3) | 2:
         name = r.string();
         break;
-      case (5 << 3) | WIRE_LEN:
+      case (5 << 3) | 2:
         profileName = r.string();
         break;
-      case (6 << 3) | WIRE_LEN:
+      case (6 << 3) | 2:
         profileKey = r.bytes();
         break;
-      case (7 << 3) | WIRE_LEN:
+      case (7 << 3) | 2:
         identityKey = r.bytes();
         break;
-      case (8 << 3) | WIRE_VARINT:
+      case (8 << 3) | 0:
         verification = VERIFICATION[r.varint()] ?? 'default';
         break;
-      case (9 << 3) | WIRE_VARINT:
+      case (9 << 3) | 0:
         blocked = r.bool();
         break;
       default:
         r.skip(tag & 7);
     }
   }
+  r.end = outerEnd;
   return {
     type: 'contact',
     recipientId,
@@ -459,7 +497,7 @@ function readContact(r: ProtoReader): ContactRecord {
   };
 }
 
-function readConversation(r: ProtoReader): ConversationRecord {
+function readConversation(r: ProtoReader, outerEnd: number): ConversationRecord {
   let conversationId = 0;
   let recipientId = 0;
   let groupId = EMPTY;
@@ -471,28 +509,28 @@ function readConversation(r: ProtoReader): ConversationRecord {
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_VARINT:
+      case (1 << 3) | 0:
         conversationId = r.varint();
         break;
-      case (2 << 3) | WIRE_VARINT:
+      case (2 << 3) | 0:
         recipientId = r.varint();
         break;
-      case (3 << 3) | WIRE_LEN:
+      case (3 << 3) | 2:
         groupId = r.bytes();
         break;
-      case (4 << 3) | WIRE_LEN:
+      case (4 << 3) | 2:
         title = r.string();
         break;
-      case (5 << 3) | WIRE_VARINT:
+      case (5 << 3) | 0:
         archived = r.bool();
         break;
-      case (6 << 3) | WIRE_VARINT:
+      case (6 << 3) | 0:
         pinned = r.bool();
         break;
-      case (7 << 3) | WIRE_VARINT:
+      case (7 << 3) | 0:
         mutedUntilMs = r.varint();
         break;
-      case (8 << 3) | WIRE_VARINT:
+      case (8 << 3) | 0:
         expireTimerSeconds = r.varint();
         break;
       default:
@@ -502,6 +540,7 @@ function readConversation(r: ProtoReader): ConversationRecord {
   if ((recipientId === 0) === (groupId.length === 0)) {
     throw new BackupError('CORRUPT_RECORD', 'a conversation names exactly one contact or group');
   }
+  r.end = outerEnd;
   return {
     type: 'conversation',
     conversationId,
@@ -516,7 +555,7 @@ function readConversation(r: ProtoReader): ConversationRecord {
   };
 }
 
-function readAttachment(r: ProtoReader): AttachmentPointer {
+function readAttachment(r: ProtoReader, outerEnd: number): AttachmentPointer {
   let cdnKey = '';
   let cdnNumber = 0;
   let key = EMPTY;
@@ -530,40 +569,41 @@ function readAttachment(r: ProtoReader): AttachmentPointer {
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_LEN:
+      case (1 << 3) | 2:
         cdnKey = r.string();
         break;
-      case (2 << 3) | WIRE_VARINT:
+      case (2 << 3) | 0:
         cdnNumber = r.varint();
         break;
-      case (3 << 3) | WIRE_LEN:
+      case (3 << 3) | 2:
         key = r.bytes();
         break;
-      case (4 << 3) | WIRE_LEN:
+      case (4 << 3) | 2:
         digest = r.bytes();
         break;
-      case (5 << 3) | WIRE_VARINT:
+      case (5 << 3) | 0:
         size = r.varint();
         break;
-      case (6 << 3) | WIRE_LEN:
+      case (6 << 3) | 2:
         contentType = r.string();
         break;
-      case (7 << 3) | WIRE_LEN:
+      case (7 << 3) | 2:
         fileName = r.string();
         break;
-      case (8 << 3) | WIRE_VARINT:
+      case (8 << 3) | 0:
         width = r.varint();
         break;
-      case (9 << 3) | WIRE_VARINT:
+      case (9 << 3) | 0:
         height = r.varint();
         break;
-      case (10 << 3) | WIRE_VARINT:
+      case (10 << 3) | 0:
         uploadedAtMs = r.varint();
         break;
       default:
         r.skip(tag & 7);
     }
   }
+  r.end = outerEnd;
   return {
     cdnKey,
     cdnNumber,
@@ -578,43 +618,34 @@ function readAttachment(r: ProtoReader): AttachmentPointer {
   };
 }
 
-function readReceipt(r: ProtoReader): Receipt {
+function readReceipt(r: ProtoReader, outerEnd: number): Receipt {
   let recipientId = 0;
   let status: ReceiptStatus = 'pending';
   let updatedAtMs = 0;
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_VARINT:
+      case (1 << 3) | 0:
         recipientId = r.varint();
         break;
-      case (2 << 3) | WIRE_VARINT:
+      case (2 << 3) | 0:
         status = RECEIPT[r.varint()] ?? 'pending';
         break;
-      case (3 << 3) | WIRE_VARINT:
+      case (3 << 3) | 0:
         updatedAtMs = r.varint();
         break;
       default:
         r.skip(tag & 7);
     }
   }
+  r.end = outerEnd;
   return { recipientId, status, updatedAtMs };
-}
-
-/** Runs `read` over the nested message at the reader's position and moves past it. */
-function nested<T>(r: ProtoReader, read: (inner: ProtoReader) => T): T {
-  const length = r.length();
-  const end = r.end;
-  r.end = r.pos + length;
-  const value = read(r);
-  r.end = end;
-  return value;
 }
 
 const NO_ATTACHMENTS: readonly AttachmentPointer[] = Object.freeze([]);
 const NO_RECEIPTS: readonly Receipt[] = Object.freeze([]);
 
-function readMessage(r: ProtoReader): MessageRecord {
+function readMessage(r: ProtoReader, outerEnd: number): MessageRecord {
   let messageId = 0;
   let conversationId = 0;
   let authorRecipientId = 0;
@@ -626,47 +657,63 @@ function readMessage(r: ProtoReader): MessageRecord {
   let read = false;
   let expiresInMs = 0;
   let expireStartedAtMs = 0;
+  let authorMessageId = '';
+  let authorDeviceId = 0;
+  let serverTimestampMs = 0;
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_VARINT:
+      case (1 << 3) | 0:
         messageId = r.varint();
         break;
-      case (2 << 3) | WIRE_VARINT:
+      case (2 << 3) | 0:
         conversationId = r.varint();
         break;
-      case (3 << 3) | WIRE_VARINT:
+      case (3 << 3) | 0:
         authorRecipientId = r.varint();
         break;
-      case (4 << 3) | WIRE_VARINT:
+      case (4 << 3) | 0:
         sentAtMs = r.varint();
         break;
-      case (5 << 3) | WIRE_VARINT:
+      case (5 << 3) | 0:
         receivedAtMs = r.varint();
         break;
-      case (6 << 3) | WIRE_LEN:
+      case (6 << 3) | 2:
         body = r.string();
         break;
-      case (7 << 3) | WIRE_LEN:
-        (attachments ??= []).push(nested(r, readAttachment));
+      case (7 << 3) | 2:
+        if (attachments === undefined) attachments = [readAttachment(r, r.enter())];
+        else attachments.push(readAttachment(r, r.enter()));
         break;
-      case (8 << 3) | WIRE_LEN:
-        (receipts ??= []).push(nested(r, readReceipt));
+      case (8 << 3) | 2:
+        // Most messages have one receipt: an exact one-element array, grown only for more.
+        if (receipts === undefined) receipts = [readReceipt(r, r.enter())];
+        else receipts.push(readReceipt(r, r.enter()));
         break;
-      case (9 << 3) | WIRE_VARINT:
+      case (9 << 3) | 0:
         read = r.bool();
         break;
-      case (10 << 3) | WIRE_VARINT:
+      case (10 << 3) | 0:
         expiresInMs = r.varint();
         break;
-      case (11 << 3) | WIRE_VARINT:
+      case (11 << 3) | 0:
         expireStartedAtMs = r.varint();
+        break;
+      case (12 << 3) | 2:
+        authorMessageId = r.string();
+        break;
+      case (13 << 3) | 0:
+        authorDeviceId = r.varint();
+        break;
+      case (14 << 3) | 0:
+        serverTimestampMs = r.varint();
         break;
       default:
         r.skip(tag & 7);
     }
   }
-  return {
+  r.end = outerEnd;
+  const message: MessageRecord = {
     type: 'message',
     messageId,
     conversationId,
@@ -680,27 +727,35 @@ function readMessage(r: ProtoReader): MessageRecord {
     expiresInMs,
     expireStartedAtMs,
   };
+  // Fields 12–14 are present only when set; the common case (none) spreads nothing.
+  if (authorMessageId === '' && authorDeviceId === 0 && serverTimestampMs === 0) return message;
+  return {
+    ...message,
+    ...(authorMessageId === '' ? {} : { authorMessageId }),
+    ...(authorDeviceId === 0 ? {} : { authorDeviceId }),
+    ...(serverTimestampMs === 0 ? {} : { serverTimestampMs }),
+  };
 }
 
-function readSetting(r: ProtoReader): SettingRecord {
+function readSetting(r: ProtoReader, outerEnd: number): SettingRecord {
   let key = '';
   let value: SettingValue | undefined;
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (1 << 3) | WIRE_LEN:
+      case (1 << 3) | 2:
         key = r.string();
         break;
-      case (2 << 3) | WIRE_VARINT:
+      case (2 << 3) | 0:
         value = r.bool();
         break;
-      case (3 << 3) | WIRE_VARINT:
+      case (3 << 3) | 0:
         value = r.sint();
         break;
-      case (4 << 3) | WIRE_LEN:
+      case (4 << 3) | 2:
         value = r.string();
         break;
-      case (5 << 3) | WIRE_LEN:
+      case (5 << 3) | 2:
         value = r.bytes();
         break;
       default:
@@ -708,36 +763,41 @@ function readSetting(r: ProtoReader): SettingRecord {
     }
   }
   if (value === undefined) throw new BackupError('CORRUPT_RECORD', 'a setting has no value');
+  r.end = outerEnd;
   return { type: 'setting', key, value };
 }
+
+/** One reader for all frames (decoding is synchronous): no allocation per record. */
+const frameReader = new ProtoReader(EMPTY, 0, 0);
 
 /**
  * Decodes the Frame in `buf[start, end)`. Returns undefined for a frame of a kind this reader
  * does not know (a later schema's addition), which the caller skips.
  */
 export function readRecord(buf: Uint8Array, start: number, end: number): BackupRecord | undefined {
-  const r = new ProtoReader(buf, start, end);
+  const r = frameReader;
+  r.reset(buf, start, end);
   let record: BackupRecord | undefined;
   while (!r.done) {
     const tag = r.varint();
     switch (tag) {
-      case (FRAME_INFO << 3) | WIRE_LEN:
-        record = nested(r, readInfo);
+      case (1 << 3) | 2: // FRAME_INFO
+        record = readInfo(r, r.enter());
         break;
-      case (FRAME_ACCOUNT << 3) | WIRE_LEN:
-        record = nested(r, readAccount);
+      case (2 << 3) | 2: // FRAME_ACCOUNT
+        record = readAccount(r, r.enter());
         break;
-      case (FRAME_CONTACT << 3) | WIRE_LEN:
-        record = nested(r, readContact);
+      case (3 << 3) | 2: // FRAME_CONTACT
+        record = readContact(r, r.enter());
         break;
-      case (FRAME_CONVERSATION << 3) | WIRE_LEN:
-        record = nested(r, readConversation);
+      case (4 << 3) | 2: // FRAME_CONVERSATION
+        record = readConversation(r, r.enter());
         break;
-      case (FRAME_MESSAGE << 3) | WIRE_LEN:
-        record = nested(r, readMessage);
+      case (5 << 3) | 2: // FRAME_MESSAGE
+        record = readMessage(r, r.enter());
         break;
-      case (FRAME_SETTING << 3) | WIRE_LEN:
-        record = nested(r, readSetting);
+      case (6 << 3) | 2: // FRAME_SETTING
+        record = readSetting(r, r.enter());
         break;
       default:
         r.skip(tag & 7);

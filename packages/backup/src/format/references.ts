@@ -14,9 +14,42 @@ function invalid(message: string): never {
   throw new BackupError('INVALID_ARGUMENT', message);
 }
 
+/** Ids below this are kept in a byte map (at most 64 KiB per set), larger ones in a Set. */
+const DENSE_ID_LIMIT = 1 << 16;
+
+/**
+ * A set of ids ≥ 1. Clients number contacts and conversations from 1 upwards, so a byte map
+ * answers the per-message lookups; a Set holds the rest. Memory grows with the largest small id
+ * and the number of large ones, never with messages.
+ */
+class IdSet {
+  #dense = new Uint8Array(64);
+  readonly #sparse = new Set<number>();
+
+  has(id: number): boolean {
+    if (id < this.#dense.length) return this.#dense[id] === 1;
+    return this.#sparse.has(id);
+  }
+
+  add(id: number): void {
+    if (id < DENSE_ID_LIMIT) {
+      if (id >= this.#dense.length) {
+        const next = new Uint8Array(
+          Math.min(DENSE_ID_LIMIT, Math.max(2 * this.#dense.length, id + 1)),
+        );
+        next.set(this.#dense);
+        this.#dense = next;
+      }
+      this.#dense[id] = 1;
+    } else {
+      this.#sparse.add(id);
+    }
+  }
+}
+
 export class ReferenceChecker {
-  readonly #contacts = new Set<number>();
-  readonly #conversations = new Set<number>();
+  readonly #contacts = new IdSet();
+  readonly #conversations = new IdSet();
   #account = false;
 
   check(record: ContentRecord): void {

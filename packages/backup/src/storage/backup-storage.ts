@@ -3,8 +3,9 @@
  * and read as streams so a 1 GiB archive never sits in memory. Storage sees only ciphertext; it
  * is trusted for availability, not for secrecy or integrity (the archive authenticates itself).
  *
- * Adapters: `MemoryBackupStorage` (here), `LocalDirectoryStorage` (`@sotto/backup/node`); later
- * the relay server and S3-compatible stores. Each runs `describeBackupStorageConformance` from
+ * Adapters: `MemoryBackupStorage` (here), `LocalDirectoryStorage` (`@sotto/backup/node`),
+ * `RelayBackupStorage` (`@sotto/client`, the relay's `/v1/backups`) and `S3BackupStorage`
+ * (`@sotto/backup-storage-s3`). Each runs `describeBackupStorageConformance` from
  * `@sotto/backup/testing`.
  */
 import { BackupError } from '../errors.js';

@@ -8,25 +8,37 @@
  * guess-limited key vault that comes with backups), from which a new installation recovers the key
  * to re-register a locked number. Without a vault, only this device store can prove the lock.
  *
- * Linking follows link-protocol.ts: the primary makes a link code, the new device redeems it and
- * receives the identity key pair end-to-end encrypted through its mailbox, then uploads its own
- * prekeys.
+ * Linking is Signal's device provisioning: the new device opens a provisioning socket on the relay
+ * and shows a link URI (the socket's address and an ephemeral public key, link-uri.ts); the
+ * primary, given that URI out of band, seals the identity key pair, account id, number and a
+ * provisioning code to that key with Signal's ProvisioningCipher (provisioning-cipher.ts) and
+ * sends it through the relay; the new device opens it, redeems the code and uploads its prekeys.
  */
 import {
-  ENVELOPE_TYPES,
-  fromBase64,
   fromBase64Url,
+  isUuid,
   MAX_REGISTRATION_ID,
   PRIMARY_DEVICE_ID,
   toBase64,
-  type EnvelopeFrame,
   type ResponseBody,
+  type VaultCredential,
 } from '@sotto/api';
-import { hmacSha256, toHex, sha256, utf8 } from '@sotto/crypto';
-import { IdentityKeyPair } from '@sotto/protocol';
-import type { ClientCore } from '../core.js';
+import {
+  concatBytes,
+  constantTimeEqual,
+  hmacSha256,
+  utf8,
+  x25519GenerateKeyPair,
+} from '@sotto/crypto';
+import { IdentityKeyPair, PrivateKey } from '@sotto/protocol';
+import type { ClientCore, PinVaultContext } from '../core.js';
 import { ClientError } from '../errors.js';
-import { LINK_CODE_TTL_MS, MASTER_KEY_BYTES, MAX_PIN_LENGTH, MIN_PIN_LENGTH } from '../limits.js';
+import {
+  LINK_POLL_INTERVAL_MS,
+  MASTER_KEY_BYTES,
+  MAX_PIN_LENGTH,
+  MIN_PIN_LENGTH,
+} from '../limits.js';
 import type { DeviceDirectory } from '../messaging/device-directory.js';
 import {
   ACCOUNT_KEYS,
@@ -37,21 +49,28 @@ import {
 } from '../state/account-records.js';
 import { fromJsonBytes, toJsonBytes } from '../state/json.js';
 import { NS } from '../state/namespaces.js';
-import type { KeyManager } from './key-manager.js';
 import {
-  checkHello,
-  formatLinkCode,
-  isHello,
-  isProvision,
-  makeHello,
-  makeProvision,
-  newEphemeralKey,
-  newLinkSecret,
-  openProvision,
-  parseLinkCode,
-} from './link-protocol.js';
+  openProvisioningSocket,
+  type ProvisioningSocket,
+} from '../transport/provisioning-socket.js';
+import { pinFailureDetails, pinFailureMessage } from '../vault/pin-vault.js';
+import {
+  fetchVaultCredential,
+  lockedVaultCredential,
+  withoutVaultCredential,
+} from '../vault/relay-credential.js';
+import type { KeyManager } from './key-manager.js';
+import { formatLinkUri, parseLinkUri } from './link-uri.js';
+import { DJB_TYPE, decryptProvisioning, encryptProvisioning } from './provisioning-cipher.js';
+import {
+  decodeProvisionMessage,
+  encodeProvisionMessage,
+  type ProvisionMessage,
+} from './provisioning-proto.js';
 
 const E164 = /^\+[1-9][0-9]{1,14}$/;
+/** The relay's provisioning code as it travels in a ProvisionMessage: base64url of 16 bytes. */
+const PROVISIONING_CODE = /^[A-Za-z0-9_-]{22}$/;
 const REGISTRATION_LOCK_INFO = utf8('Registration Lock');
 
 export interface AccountInfo {
@@ -59,7 +78,10 @@ export interface AccountInfo {
   readonly deviceId: number;
   readonly number: string | null;
   readonly primary: boolean;
-  /** `linking`: the device waits for its identity from the primary. */
+  /**
+   * Always `registered` for accounts made by this version; `linking` marks a store where an
+   * earlier version's link never finished (it holds no identity: discard it).
+   */
   readonly status: 'registered' | 'linking';
 }
 
@@ -71,9 +93,14 @@ export interface RegisterOptions {
   readonly pin?: string;
 }
 
-interface PendingLink {
-  secret: string;
-  expiresAt: number;
+/** A link in progress on a new device (`beginLink`). */
+export interface PendingLink {
+  /** `sotto://link?uuid=…&pub_key=…`: show it to the primary (as text and as a QR code). */
+  readonly uri: string;
+  /** Resolves with the account once linked (keys uploaded); rejects on expiry or failure. */
+  readonly done: Promise<AccountInfo>;
+  /** Gives up: `done` rejects with `CLOSED`. */
+  cancel(): void;
 }
 
 /** Signal's lock token: HMAC-SHA256(masterKey, "Registration Lock"). */
@@ -95,7 +122,7 @@ function checkPin(pin: string): void {
 }
 
 export class AccountManager<R> {
-  #linkWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  #linking: ProvisioningSocket | null = null;
 
   constructor(
     private readonly core: ClientCore<R>,
@@ -202,14 +229,16 @@ export class AccountManager<R> {
               { cause: err },
             );
           }
+          // The relay's 423 carries a recover-only vault credential once the SMS code was right.
+          const vaultCredential = lockedVaultCredential(err.details);
           try {
-            masterKey = await vault.recover(options.pin);
+            masterKey = await vault.recover(options.pin, this.#pinContext(vaultCredential ?? null));
           } catch (cause) {
-            throw new ClientError(
-              'PIN_NOT_RECOVERABLE',
-              'the PIN vault did not release the master key',
-              { cause },
-            );
+            const details = pinFailureDetails(cause);
+            throw new ClientError('PIN_NOT_RECOVERABLE', pinFailureMessage(details), {
+              cause,
+              details,
+            });
           }
           recovered = true;
           token = registrationLockToken(masterKey);
@@ -222,7 +251,7 @@ export class AccountManager<R> {
           {
             cause: err,
             ...(e.apiCode === undefined ? {} : { apiCode: e.apiCode }),
-            ...(e.details === undefined ? {} : { details: e.details }),
+            ...(e.details === undefined ? {} : { details: withoutVaultCredential(e.details) }),
           },
         );
       }
@@ -263,6 +292,29 @@ export class AccountManager<R> {
     return this.info()!;
   }
 
+  /**
+   * The context of a PinVault call: the relay's URL and fetch, and the vault credential — the
+   * one given (from a REGISTRATION_LOCKED answer; `null`: the relay sent none), or one fetched
+   * from the relay with this device's credential.
+   */
+  #pinContext(given?: VaultCredential | null): PinVaultContext {
+    const core = this.core;
+    const fetchImpl = core.options.fetch ?? globalThis.fetch;
+    return {
+      serverUrl: core.options.serverUrl,
+      fetch: fetchImpl,
+      credential: () => {
+        if (given === null) {
+          return Promise.reject(
+            new ClientError('PIN_NOT_RECOVERABLE', 'the relay offers no key vault for this number'),
+          );
+        }
+        if (given !== undefined) return Promise.resolve(given);
+        return fetchVaultCredential(core.options.serverUrl, fetchImpl, core.credentials());
+      },
+    };
+  }
+
   #requirePrimary(): void {
     this.core.requireRegistered();
     if (!this.core.isPrimary)
@@ -280,7 +332,7 @@ export class AccountManager<R> {
       // Kept before the relay sees a token derived from it: a crash cannot lock us out.
       await core.store.put(NS.account, ACCOUNT_KEYS.masterKey, masterKey);
     }
-    await core.options.pinVault?.store(pin, masterKey);
+    await core.options.pinVault?.store(pin, masterKey, this.#pinContext());
     await core.http.call('setRegistrationLock', {
       body: { token: toBase64(registrationLockToken(masterKey)) },
       credentials: core.credentials(),
@@ -304,214 +356,204 @@ export class AccountManager<R> {
       ACCOUNT_KEYS.registrationLock,
       toJsonBytes({ enabled: false }),
     );
-    await this.core.options.pinVault?.remove?.();
+    await this.core.options.pinVault?.remove?.(this.#pinContext());
   }
 
-  // ---- linking -------------------------------------------------------------------------------
-
-  /** On the primary: a single-use code (10 minutes) for a new device, e.g. shown as a QR code. */
-  async createLinkCode(): Promise<string> {
-    this.#requirePrimary();
-    const core = this.core;
-    const res = await core.http.json('createProvisioningCode', {
-      credentials: core.credentials(),
-    });
-    const secret = newLinkSecret(core.rng);
-    const id = toHex(sha256(secret)).slice(0, 32);
-    const ttl = Math.min(LINK_CODE_TTL_MS, res.expiresInSeconds * 1000);
-    const pending: PendingLink = { secret: toBase64(secret), expiresAt: core.now() + ttl };
-    await core.store.put(NS.pendingLinks, id, toJsonBytes(pending));
-    return formatLinkCode(fromBase64Url(res.code), secret);
-  }
+  // ---- linking (Signal's device provisioning: link-uri.ts, provisioning-cipher.ts) ---------
 
   /**
-   * On a new device (empty store): redeems a link code, then waits for the identity from the
-   * primary (which must be online) and uploads this device's keys. Connects the socket.
+   * On a new device (empty store): opens the relay's provisioning socket and returns the link
+   * URI to show (text and QR code) as soon as the relay named the socket's address. `done`
+   * resolves once the primary's ProvisionMessage arrived, the provisioning code was redeemed and
+   * this device's keys are uploaded.
    */
-  async linkDevice(linkCode: string, timeoutMs: number): Promise<AccountInfo> {
+  async beginLink(timeoutMs: number): Promise<PendingLink> {
     const core = this.core;
     if (core.registration !== null)
       throw new ClientError('ALREADY_REGISTERED', 'this store already holds an account');
-    const { provisioningCode, secret } = parseLinkCode(linkCode);
+    if (this.#linking !== null)
+      throw new ClientError('INVALID_ARGUMENT', 'a link is already in progress on this client');
+    const keyPair = x25519GenerateKeyPair(core.rng);
+    const socket = openProvisioningSocket(
+      core.http.provisioningSocketUrl,
+      core.options.webSocketFactory,
+    );
+    this.#linking = socket;
+    const timer = setTimeout(
+      () =>
+        socket.close(new ClientError('TIMEOUT', 'the primary did not approve the link in time')),
+      timeoutMs,
+    );
+    let address: string;
+    try {
+      address = await socket.address;
+    } catch (err) {
+      clearTimeout(timer);
+      keyPair.privateKey.fill(0);
+      this.#linking = null;
+      throw err;
+    }
+    const uri = formatLinkUri({
+      address,
+      publicKey: concatBytes(Uint8Array.of(DJB_TYPE), keyPair.publicKey),
+    });
+    const done = (async (): Promise<AccountInfo> => {
+      try {
+        const envelope = await socket.envelope;
+        clearTimeout(timer);
+        const message = decryptProvisioning(keyPair.privateKey, envelope);
+        return await this.#completeLink(message);
+      } finally {
+        clearTimeout(timer);
+        keyPair.privateKey.fill(0);
+        this.#linking = null;
+      }
+    })();
+    done.catch(() => undefined); // the caller may attach its handler later
+    return { uri, done, cancel: () => socket.close() };
+  }
+
+  /** Stops a link in progress (on `close`). */
+  cancelLink(): void {
+    this.#linking?.close(new ClientError('CLOSED', 'the client was closed'));
+  }
+
+  /** The new device's side after the envelope opened: redeem the code, store, upload keys. */
+  async #completeLink(plaintext: Uint8Array): Promise<AccountInfo> {
+    const core = this.core;
+    let message: ProvisionMessage;
+    let identity: IdentityKeyPair;
+    try {
+      message = decodeProvisionMessage(plaintext);
+      identity = IdentityKeyPair.fromPrivateKey(
+        PrivateKey.deserialize(message.aciIdentityKeyPrivate),
+      );
+    } catch (cause) {
+      throw ClientError.is(cause)
+        ? cause
+        : new ClientError('LINK_FAILED', 'the provisioning message is malformed', { cause });
+    } finally {
+      plaintext.fill(0);
+    }
+    if (
+      !constantTimeEqual(identity.publicKey.serialize(), message.aciIdentityKeyPublic) ||
+      !isUuid(message.aci) ||
+      !PROVISIONING_CODE.test(message.provisioningCode) ||
+      (message.number !== null && !E164.test(message.number))
+    ) {
+      throw new ClientError('LINK_FAILED', 'the provisioning message is inconsistent');
+    }
+    message.aciIdentityKeyPrivate.fill(0);
     const registrationId = this.#newRegistrationId();
     let res: ResponseBody<'linkDevice'>;
     try {
-      res = await core.http.json('linkDevice', { body: { provisioningCode, registrationId } });
+      res = await core.http.json('linkDevice', {
+        body: { provisioningCode: message.provisioningCode, registrationId },
+      });
     } catch (err) {
       if (ClientError.isApi(err, 'PROVISIONING_CODE_INVALID')) {
-        throw new ClientError('LINK_FAILED', 'the link code is wrong, used or expired', {
+        throw new ClientError('LINK_FAILED', 'the provisioning code is wrong, used or expired', {
+          cause: err,
+        });
+      }
+      if (ClientError.isApi(err, 'DEVICE_LIMIT_REACHED')) {
+        throw new ClientError('LINK_FAILED', 'the account already has the most devices it may', {
           cause: err,
         });
       }
       throw err;
+    }
+    if (res.accountId !== message.aci) {
+      throw new ClientError('LINK_FAILED', 'the provisioning code belongs to another account');
     }
     const reg: RegistrationRecord = {
       accountId: res.accountId,
       deviceId: res.deviceId,
       credential: fromBase64Url(res.credential),
       registrationId,
-      number: null,
-      status: 'linking',
-      linking: { secret, ephemeralPrivateKey: newEphemeralKey(core.rng), helloSent: false },
-    };
-    await core.store.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(reg));
-    core.registration = reg;
-    const linked = this.whenLinked(timeoutMs);
-    core.socket.start();
-    await linked;
-    return this.info()!;
-  }
-
-  /** Resolves once a linking device received its identity. */
-  whenLinked(timeoutMs: number): Promise<void> {
-    if (this.core.registration?.status === 'registered') return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#linkWaiters = this.#linkWaiters.filter((w) => w.resolve !== done);
-        reject(new ClientError('TIMEOUT', 'the primary did not provision this device in time'));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#linkWaiters.push({
-        resolve: done,
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-    });
-  }
-
-  /** Called when the socket opens on a linking device: sends the HELLO once. */
-  async onLinkingConnected(): Promise<void> {
-    const reg = this.core.registration;
-    if (reg?.status !== 'linking' || reg.linking === undefined || reg.linking.helloSent) return;
-    const hello = makeHello(
-      reg.linking.secret,
-      reg.accountId,
-      reg.deviceId,
-      reg.linking.ephemeralPrivateKey,
-    );
-    await this.#sendToOwnDevices(hello);
-    const updated: RegistrationRecord = { ...reg, linking: { ...reg.linking, helloSent: true } };
-    await this.core.store.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(updated));
-    if (this.core.registration === reg) this.core.registration = updated;
-  }
-
-  /** Sends a plaintext-content envelope to every other device of the own account. */
-  async #sendToOwnDevices(content: Uint8Array): Promise<void> {
-    const core = this.core;
-    const me = core.registration!;
-    for (let attempt = 0; ; attempt++) {
-      const list = await core.http.json('listDevices', { credentials: core.credentials() });
-      const envelopes = list.devices
-        .filter((d) => d.deviceId !== me.deviceId)
-        .map((d) => ({
-          deviceId: d.deviceId,
-          registrationId: d.registrationId,
-          type: ENVELOPE_TYPES.plaintextContent,
-          content,
-        }));
-      if (envelopes.length === 0) return;
-      try {
-        await core.socket.send({
-          clientMessageId: core.rng(16),
-          recipient: me.accountId,
-          envelopes,
-        });
-        return;
-      } catch (err) {
-        const retry =
-          ClientError.isApi(err, 'MISMATCHED_DEVICES') || ClientError.isApi(err, 'STALE_DEVICES');
-        if (!retry || attempt >= 2) throw err;
-      }
-    }
-  }
-
-  /**
-   * A plaintext-content envelope from the own account: a HELLO for a pending link (primary) or
-   * the PROVISION this linking device waits for. True when it may be acknowledged.
-   */
-  async onPlaintextContent(envelope: EnvelopeFrame): Promise<boolean> {
-    const reg = this.core.registration;
-    if (reg === null) return false;
-    const content = envelope.content;
-    if (isHello(content) && reg.status === 'registered') {
-      await this.#answerHello(content, envelope.sourceDeviceId);
-      return true;
-    }
-    if (isProvision(content) && reg.status === 'linking' && reg.linking !== undefined) {
-      const payload = openProvision(
-        content,
-        reg.linking.secret,
-        reg.linking.ephemeralPrivateKey,
-        reg.deviceId,
-      );
-      if (payload === null || payload.accountId !== reg.accountId) return true;
-      await this.#completeLink(reg, payload.identity, payload.number);
-    }
-    return true;
-  }
-
-  async #answerHello(hello: Uint8Array, deviceId: number): Promise<void> {
-    const core = this.core;
-    const me = core.requireRegistered();
-    const now = core.now();
-    for (const [id, bytes] of await core.store.list(NS.pendingLinks)) {
-      const pending = fromJsonBytes<PendingLink>(bytes, 'pending link');
-      if (pending.expiresAt < now) {
-        await core.store.delete(NS.pendingLinks, id);
-        continue;
-      }
-      const secret = fromBase64(pending.secret);
-      const eph = checkHello(hello, secret, me.accountId, deviceId);
-      if (eph === null) continue;
-      const provision = makeProvision(
-        { identity: core.state.local.identity, accountId: me.accountId, number: me.number },
-        secret,
-        eph,
-        deviceId,
-        core.rng,
-      );
-      await this.#sendToOwnDevices(provision);
-      await core.store.delete(NS.pendingLinks, id);
-      await this.directory.refreshOwnDevices();
-      core.events.emit({ type: 'device-linked', deviceId });
-      return;
-    }
-  }
-
-  async #completeLink(
-    reg: RegistrationRecord,
-    identity: IdentityKeyPair,
-    number: string | null,
-  ): Promise<void> {
-    const core = this.core;
-    const done: RegistrationRecord = {
-      accountId: reg.accountId,
-      deviceId: reg.deviceId,
-      credential: reg.credential,
-      registrationId: reg.registrationId,
-      number,
+      number: message.number,
       status: 'registered',
     };
     await core.store.transaction(async (tx) => {
       await tx.put(NS.account, ACCOUNT_KEYS.identity, identity.serialize());
-      await tx.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(done));
+      await tx.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(reg));
     });
-    core.registration = done;
+    core.registration = reg;
     core.state.setLocal({
-      accountId: done.accountId,
-      deviceId: done.deviceId,
+      accountId: reg.accountId,
+      deviceId: reg.deviceId,
       identity,
-      registrationId: done.registrationId,
+      registrationId,
     });
     await this.keys.createInitialKeys();
-    this.directory.scheduleOwnRefresh();
-    const waiters = this.#linkWaiters;
-    this.#linkWaiters = [];
-    for (const w of waiters) w.resolve();
+    return this.info()!;
+  }
+
+  /**
+   * On the primary: sends the account's identity to the new device of `uri` (read off its
+   * screen), sealed with Signal's ProvisioningCipher to the key in the URI, then waits until the
+   * new device joined the account and returns its device id.
+   */
+  async approveLink(uri: string, timeoutMs: number): Promise<{ deviceId: number }> {
+    this.#requirePrimary();
+    const core = this.core;
+    const me = core.requireRegistered();
+    const link = parseLinkUri(uri);
+    const listIds = async (): Promise<Set<number>> => {
+      const list = await core.http.json('listDevices', { credentials: core.credentials() });
+      return new Set(list.devices.map((d) => d.deviceId));
+    };
+    const before = await listIds();
+    const code = await core.http.json('createProvisioningCode', {
+      credentials: core.credentials(),
+    });
+    const identity = core.state.local.identity;
+    const privateKey = identity.privateKey.serialize();
+    const plaintext = encodeProvisionMessage({
+      aciIdentityKeyPublic: identity.publicKey.serialize(),
+      aciIdentityKeyPrivate: privateKey,
+      number: me.number,
+      provisioningCode: code.code,
+      aci: me.accountId,
+    });
+    privateKey.fill(0);
+    const envelope = encryptProvisioning(link.publicKey, plaintext, core.rng);
+    plaintext.fill(0);
+    try {
+      await core.http.call('sendProvisioningMessage', {
+        params: { address: link.address },
+        body: { body: toBase64(envelope) },
+        credentials: core.credentials(),
+      });
+    } catch (err) {
+      if (ClientError.isApi(err, 'PROVISIONING_ADDRESS_NOT_FOUND')) {
+        throw new ClientError(
+          'LINK_FAILED',
+          'the new device is no longer waiting (the link expired or was used): start again on it',
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    // A timer, not the injected clock: tests may freeze `now`, and this waits on real time.
+    let expired = false;
+    const timer = setTimeout(() => (expired = true), timeoutMs);
+    try {
+      for (;;) {
+        const added = [...(await listIds())].filter((id) => !before.has(id));
+        if (added.length > 0) {
+          const deviceId = Math.min(...added);
+          await this.directory.refreshOwnDevices();
+          core.events.emit({ type: 'device-linked', deviceId });
+          return { deviceId };
+        }
+        if (expired || core.closed) {
+          throw new ClientError('TIMEOUT', 'the new device did not join the account in time');
+        }
+        await new Promise((resolve) => setTimeout(resolve, LINK_POLL_INTERVAL_MS));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -34,6 +34,10 @@ export interface PlaintextContentHandler {
 export class Inbox<R> {
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
+  /** Sequence numbers of received envelopes still being processed (`processedSoFar`). */
+  #received = 0;
+  readonly #pending = new Set<number>();
+  #drainWaiters: Array<{ readonly upTo: number; readonly resolve: () => void }> = [];
   onPreKeyMessage: () => void = () => undefined;
 
   constructor(
@@ -51,6 +55,8 @@ export class Inbox<R> {
     };
     // The frame's content is a view into the socket buffer: keep a copy while queued.
     const copy: EnvelopeFrame = { ...envelope, content: envelope.content.slice() };
+    const seq = ++this.#received;
+    this.#pending.add(seq);
     this.#inFlight++;
     this.core.queue
       .run(this.core.addressKey(address), () => this.#process(copy, address))
@@ -64,6 +70,8 @@ export class Inbox<R> {
         });
       })
       .finally(() => {
+        this.#pending.delete(seq);
+        this.#wakeDrainWaiters();
         this.#inFlight--;
         if (this.#inFlight === 0) {
           const waiters = this.#idleWaiters;
@@ -71,6 +79,31 @@ export class Inbox<R> {
           for (const w of waiters) w();
         }
       });
+  }
+
+  /**
+   * Resolves when every envelope received until now was processed — stored and acknowledged, or
+   * reported as a problem — whatever arrives after the call (what `queue-empty` waits for).
+   */
+  processedSoFar(): Promise<void> {
+    const upTo = this.#received;
+    if (this.#oldestPending() > upTo) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push({ upTo, resolve }));
+  }
+
+  #oldestPending(): number {
+    let oldest = Infinity;
+    for (const seq of this.#pending) if (seq < oldest) oldest = seq;
+    return oldest;
+  }
+
+  #wakeDrainWaiters(): void {
+    if (this.#drainWaiters.length === 0) return;
+    const oldest = this.#oldestPending();
+    const ready = this.#drainWaiters.filter((w) => w.upTo < oldest);
+    if (ready.length === 0) return;
+    this.#drainWaiters = this.#drainWaiters.filter((w) => w.upTo >= oldest);
+    for (const w of ready) w.resolve();
   }
 
   /** Resolves when no envelope is being processed. */

@@ -4,7 +4,7 @@
  * `IdentityKeyPairStructure`), the registration-lock master key, and the prekey bookkeeping
  * (id counters, the current signed and last-resort prekeys, retired ones awaiting deletion).
  */
-import { fromBase64, fromBase64Url, toBase64, toBase64Url } from '@sotto/api';
+import { fromBase64Url, toBase64Url } from '@sotto/api';
 import { IdentityKeyPair } from '@sotto/protocol';
 import type { ClientStoreReader } from '../client-store.js';
 import { ClientError } from '../errors.js';
@@ -19,14 +19,6 @@ export const ACCOUNT_KEYS = {
   keyState: 'key-state',
 } as const;
 
-export interface LinkingState {
-  /** The link secret of the link code (32 bytes). */
-  readonly secret: Uint8Array;
-  /** This device's ephemeral X25519 private key for the provisioning message. */
-  readonly ephemeralPrivateKey: Uint8Array;
-  readonly helloSent: boolean;
-}
-
 export interface RegistrationRecord {
   readonly accountId: string;
   readonly deviceId: number;
@@ -35,9 +27,11 @@ export interface RegistrationRecord {
   readonly registrationId: number;
   /** The account's number (known after registration or provisioning). */
   readonly number: string | null;
-  /** `linking`: credentials exist but the identity has not arrived from the primary yet. */
+  /**
+   * `linking`: written only by an earlier version whose link never finished (a store in this
+   * state holds no identity and must be discarded); linking now stores `registered` at once.
+   */
   readonly status: 'registered' | 'linking';
-  readonly linking?: LinkingState;
 }
 
 interface RegistrationJson {
@@ -47,7 +41,6 @@ interface RegistrationJson {
   registrationId: number;
   number: string | null;
   status: 'registered' | 'linking';
-  linking?: { secret: string; ephemeralPrivateKey: string; helloSent: boolean };
 }
 
 export function encodeRegistration(r: RegistrationRecord): Uint8Array {
@@ -59,13 +52,6 @@ export function encodeRegistration(r: RegistrationRecord): Uint8Array {
     number: r.number,
     status: r.status,
   };
-  if (r.linking !== undefined) {
-    j.linking = {
-      secret: toBase64(r.linking.secret),
-      ephemeralPrivateKey: toBase64(r.linking.ephemeralPrivateKey),
-      helloSent: r.linking.helloSent,
-    };
-  }
   return toJsonBytes(j);
 }
 
@@ -79,15 +65,6 @@ export function decodeRegistration(bytes: Uint8Array): RegistrationRecord {
       registrationId: j.registrationId,
       number: j.number,
       status: j.status,
-      ...(j.linking === undefined
-        ? {}
-        : {
-            linking: {
-              secret: fromBase64(j.linking.secret),
-              ephemeralPrivateKey: fromBase64(j.linking.ephemeralPrivateKey),
-              helloSent: j.linking.helloSent,
-            },
-          }),
     };
   } catch (cause) {
     throw new ClientError('STORE_CORRUPT', 'stored registration is malformed', { cause });

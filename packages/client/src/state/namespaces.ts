@@ -29,8 +29,6 @@ export const NS = {
   processedGuids: 'inbox-guids',
   /** `<author>/<messageId>` → `<conversation> <key>`: dedupe and receipt lookup. */
   messageIndex: 'message-index',
-  /** pending link secrets of a primary (link id → JSON). */
-  pendingLinks: 'pending-links',
 } as const;
 
 /** Messages of one conversation: key `<padded sentAt>.<author>.<messageId>`. */

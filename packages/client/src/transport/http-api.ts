@@ -48,6 +48,11 @@ export class HttpApi {
     return this.#base.replace(/^http/, 'ws') + routes.websocket.url;
   }
 
+  /** The new device's provisioning socket (device linking). */
+  get provisioningSocketUrl(): string {
+    return this.#base.replace(/^http/, 'ws') + routes.provisioningSocket.url;
+  }
+
   /** Like `call`, for routes that answer with a JSON body: a missing body is `NETWORK`. */
   async json<N extends RouteName>(name: N, options: CallOptions<N> = {}): Promise<ResponseBody<N>> {
     const body = await this.call(name, options);

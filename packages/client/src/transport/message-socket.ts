@@ -8,8 +8,13 @@
  * encoded and decoded. A SEND whose socket drops before its answer fails with `NETWORK`; the outbox
  * retries it with the same client message id, so the relay stores it once.
  *
- * Close codes 4401 (device removed) and an HTTP 401 on the upgrade end the loop for good
- * (`deregistered`); everything else is retried.
+ * Transient failures (refused connections, timeouts, drops, 5xx) are retried for ever, unless
+ * `start({ maxAttempts })` bounds the attempts before the first open (a command-line tool wants an
+ * answer, an app wants to wait). Permanent failures end the loop with a typed reason
+ * (`failure`): close code 4401 (device removed) or a refused credential on the upgrade (asked
+ * over HTTP, since browsers hide the upgrade's status) → `deregistered`; a relay that speaks
+ * another frame version (a frame or ERROR with FRAME_VERSION_UNSUPPORTED, or a relay without the
+ * routes of this contract) → `unsupported`.
  */
 import {
   ApiError,
@@ -70,12 +75,26 @@ export interface SendOutcome {
   readonly duplicate: boolean;
 }
 
+/** What an HTTP probe of the relay says after a socket failed to open. */
+export type RelayProbe =
+  /** Reachable and accepting this device, or unreachable: worth retrying. */
+  | 'retry'
+  /** The relay refuses this device's credential (401/403). */
+  | 'deregistered'
+  /** The relay does not speak this client's version of the contract. */
+  | 'unsupported';
+
 export interface MessageSocketHandlers {
   onEnvelope(envelope: EnvelopeFrame): void;
   onQueueEmpty(): void;
   onState(state: ConnectionState): void;
-  /** Asked after a socket closed before it opened: true if the credential is refused (401). */
-  isDeregistered(): Promise<boolean>;
+  /** Asked after a socket closed before it opened: is the failure permanent? */
+  probe(): Promise<RelayProbe>;
+}
+
+export interface StartOptions {
+  /** Give up after this many failed attempts before the first open (default: never). */
+  readonly maxAttempts?: number;
 }
 
 interface PendingRequest {
@@ -95,6 +114,9 @@ export class MessageSocket {
   #keepaliveTimer: ReturnType<typeof setTimeout> | null = null;
   #pongTimer: ReturnType<typeof setTimeout> | null = null;
   #openWaiters: Array<() => void> = [];
+  #attemptsLeft = Infinity;
+  #generation = 0;
+  #failure: ClientError | null = null;
 
   constructor(
     private readonly url: string,
@@ -112,10 +134,23 @@ export class MessageSocket {
     return this.#state === 'open';
   }
 
-  start(): void {
+  /** Counts the sockets that opened: a frame's effects can be tied to its connection. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Why the loop stopped by itself (deregistered, unsupported, attempts used up), if it did. */
+  get failure(): ClientError | null {
+    return this.#failure;
+  }
+
+  start(options: StartOptions = {}): void {
     if (this.#running) return;
     this.#running = true;
     this.#attempt = 0;
+    this.#failure = null;
+    this.#attemptsLeft =
+      options.maxAttempts === undefined ? Infinity : Math.max(1, Math.floor(options.maxAttempts));
     this.#open();
   }
 
@@ -218,6 +253,8 @@ export class MessageSocket {
       if (this.#socket !== socket) return;
       opened = true;
       this.#attempt = 0;
+      this.#attemptsLeft = Infinity;
+      this.#generation++;
       this.#setState('open');
       this.#armKeepalive();
       const waiters = this.#openWaiters;
@@ -235,7 +272,8 @@ export class MessageSocket {
       let frame: ServerFrame;
       try {
         frame = decodeServerFrame(bytes);
-      } catch {
+      } catch (err) {
+        if (ApiError.is(err, 'FRAME_VERSION_UNSUPPORTED')) this.#unsupported(err);
         return; // a malformed frame from the relay is ignored (never trusted)
       }
       this.#onFrame(frame);
@@ -249,15 +287,34 @@ export class MessageSocket {
       this.#clearKeepalive();
       this.#failPending(new ClientError('NETWORK', 'the connection dropped'));
       if (event.code === CLOSE_DEVICE_REMOVED) {
-        this.stop('deregistered');
+        this.#fail('deregistered', deregistered());
         return;
       }
       this.#scheduleReconnect(!opened);
     };
   }
 
+  #fail(state: 'deregistered' | 'unsupported' | 'offline', failure: ClientError): void {
+    this.#failure = failure;
+    this.stop(state);
+  }
+
+  #unsupported(cause: unknown): void {
+    this.#fail(
+      'unsupported',
+      new ClientError(
+        'SERVER_UNSUPPORTED',
+        'the relay speaks a protocol version this client does not',
+        {
+          cause,
+        },
+      ),
+    );
+  }
+
   #scheduleReconnect(neverOpened: boolean): void {
     if (!this.#running) return;
+    if (neverOpened && this.#attemptsLeft !== Infinity) this.#attemptsLeft--;
     this.#setState('reconnecting');
     const attempt = this.#attempt++;
     const base = Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_INITIAL_DELAY_MS * 2 ** attempt);
@@ -272,16 +329,30 @@ export class MessageSocket {
       go();
       return;
     }
-    // A socket that never opened may have been refused (HTTP 401): ask over HTTP before retrying.
-    this.handlers.isDeregistered().then(
-      (deregistered) => {
+    const retryOrGiveUp = (): void => {
+      if (!this.#running) return;
+      if (this.#attemptsLeft <= 0) {
+        this.#fail(
+          'offline',
+          new ClientError(
+            'NETWORK',
+            'the relay could not be reached; gave up after the attempts allowed',
+          ),
+        );
+        return;
+      }
+      go();
+    };
+    // A socket that never opened may have been refused for good (HTTP 401, an incompatible
+    // relay): ask over HTTP before retrying.
+    this.handlers.probe().then(
+      (probe) => {
         if (!this.#running) return;
-        if (deregistered) this.stop('deregistered');
-        else go();
+        if (probe === 'deregistered') this.#fail('deregistered', deregistered());
+        else if (probe === 'unsupported') this.#unsupported(undefined);
+        else retryOrGiveUp();
       },
-      () => {
-        if (this.#running) go();
-      },
+      () => retryOrGiveUp(),
     );
   }
 
@@ -312,7 +383,10 @@ export class MessageSocket {
       }
       case 'error': {
         const p = this.#pending.get(frame.requestId);
-        if (p === undefined) return;
+        if (p === undefined) {
+          if (frame.code === 'FRAME_VERSION_UNSUPPORTED') this.#unsupported(undefined);
+          return;
+        }
         this.#pending.delete(frame.requestId);
         clearTimeout(p.timer);
         const err = new ApiError(
@@ -321,6 +395,7 @@ export class MessageSocket {
           frame.details === undefined ? {} : { details: frame.details },
         );
         p.reject(serverRejected('send', err));
+        if (frame.code === 'FRAME_VERSION_UNSUPPORTED') this.#unsupported(err);
         return;
       }
       case 'pong':
@@ -371,6 +446,10 @@ export class MessageSocket {
       p.reject(err);
     }
   }
+}
+
+function deregistered(): ClientError {
+  return new ClientError('DEREGISTERED', "the relay no longer accepts this device's credential");
 }
 
 /** Node timers keep the process alive; keep-alive timers should not. */

@@ -6,6 +6,7 @@ import type { DeviceEvent, FanOut, Unsubscribe } from '../ports/fan-out.js';
 
 export class MemoryFanOut implements FanOut {
   private readonly listeners = new Map<string, Set<(e: DeviceEvent) => void>>();
+  private readonly provisioning = new Map<string, Set<(envelope: Uint8Array) => void>>();
 
   publish(accountId: string, deviceId: number, event: DeviceEvent): void {
     const set = this.listeners.get(`${accountId}.${deviceId}`);
@@ -30,6 +31,28 @@ export class MemoryFanOut implements FanOut {
     };
   }
 
+  publishProvisioning(address: string, envelope: Uint8Array): Promise<boolean> {
+    const set = this.provisioning.get(address);
+    if (set === undefined) return Promise.resolve(false);
+    for (const listener of [...set]) listener(envelope);
+    return Promise.resolve(true);
+  }
+
+  subscribeProvisioning(address: string, listener: (envelope: Uint8Array) => void): Unsubscribe {
+    let set = this.provisioning.get(address);
+    if (set === undefined) {
+      set = new Set();
+      this.provisioning.set(address, set);
+    }
+    set.add(listener);
+    return () => {
+      const s = this.provisioning.get(address);
+      if (s === undefined) return;
+      s.delete(listener);
+      if (s.size === 0) this.provisioning.delete(address);
+    };
+  }
+
   /** Devices with at least one listener (for tests and metrics). */
   get size(): number {
     return this.listeners.size;
@@ -37,6 +60,7 @@ export class MemoryFanOut implements FanOut {
 
   close(): Promise<void> {
     this.listeners.clear();
+    this.provisioning.clear();
     return Promise.resolve();
   }
 }

@@ -15,11 +15,19 @@ import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
 } from 'fastify';
-import { ApiError, MAX_ATTACHMENT_BYTES, MAX_FRAME_BYTES } from '@sotto/api';
+import {
+  ApiError,
+  MAX_ATTACHMENT_BYTES,
+  MAX_BACKUP_BYTES,
+  MAX_BACKUPS_PER_ACCOUNT,
+  MAX_FRAME_BYTES,
+} from '@sotto/api';
 import { MemoryFanOut } from '../fan-out/memory-fan-out.js';
 import {
   DEFAULT_ATTACHMENT_RETENTION_MS,
   DEFAULT_AUDIT_RETENTION_MS,
+  DEFAULT_BACKUP_QUOTA_BYTES,
+  DEFAULT_BACKUP_RETENTION_COUNT,
   DEFAULT_MESSAGE_RETENTION_MS,
   HTTP_REQUESTS_PER_IP_PER_MINUTE,
   MAX_JSON_BODY_BYTES,
@@ -30,15 +38,19 @@ import {
 import type { DeviceConnection } from '../messages/device-connection.js';
 import { MessageService } from '../messages/message-service.js';
 import type { AttachmentStore } from '../ports/attachment-store.js';
+import type { BackupBlobStore } from '../ports/backup-blob-store.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { FanOut } from '../ports/fan-out.js';
 import type { SmsSender } from '../ports/sms.js';
 import type { RateLimitPolicy, Storage, SweepResult } from '../ports/storage.js';
 import { accountRoutes } from '../routes/accounts.js';
 import { attachmentRoutes } from '../routes/attachments.js';
+import { backupRoutes } from '../routes/backups.js';
 import { deviceRoutes } from '../routes/devices.js';
 import { directoryRoutes } from '../routes/directory.js';
 import { keyRoutes } from '../routes/keys.js';
+import { provisioningRoutes } from '../routes/provisioning.js';
+import { vaultCredentialRoutes, VaultCredentialIssuer } from '../routes/vault-credential.js';
 import { verificationRoutes } from '../routes/verification.js';
 import { websocketRoutes } from '../routes/websocket.js';
 import { ServerSecret } from '../secrets.js';
@@ -54,6 +66,8 @@ import { defineRoute } from './route.js';
 export interface ServerOptions {
   readonly storage: Storage;
   readonly attachments: AttachmentStore;
+  /** Backup archive bytes (a store of their own); absent: backup routes answer BACKUP_STORAGE_UNAVAILABLE. */
+  readonly backups?: BackupBlobStore | null;
   /** `null`: no SMS sender configured; registration answers SMS_UNAVAILABLE. */
   readonly sms: SmsSender | null;
   /** At least 32 bytes; HMAC key for codes, tokens and lookup keys. Keep it with the database. */
@@ -73,12 +87,33 @@ export interface ServerOptions {
   readonly auditRetentionMs?: number;
   readonly maxMailboxEnvelopes?: number;
   readonly maxAttachmentBytes?: number;
+  /** Largest backup archive; default MAX_BACKUP_BYTES. */
+  readonly maxBackupBytes?: number;
+  /** Backups kept per account (newest first); default DEFAULT_BACKUP_RETENTION_COUNT. */
+  readonly backupRetentionCount?: number;
+  /** Bytes the kept backups of an account may take; default DEFAULT_BACKUP_QUOTA_BYTES. */
+  readonly backupQuotaBytes?: number;
   /** Extra group-commit gathering window; 0 (default) flushes at the end of each event-loop turn. */
   readonly groupCommitWindowMs?: number;
   /** Message sends per account (in memory per process); default MESSAGE_SENDS_PER_ACCOUNT. */
   readonly messageSendsPerAccount?: RateLimitPolicy;
+  /** How long a provisioning socket waits for its envelope; default PROVISIONING_SOCKET_TTL_MS. */
+  readonly provisioningSocketTtlMs?: number;
   /** Sweeper period; 0 disables the timer (tests call `sweep()`). */
   readonly sweepIntervalMs?: number;
+  /**
+   * At least 32 bytes, shared with the key vault (@sotto/vault): signs vault credentials
+   * (routes/vault-credential.ts). Absent: GET /v1/vault/credential answers VAULT_UNAVAILABLE and
+   * REGISTRATION_LOCKED carries no credential.
+   */
+  readonly vaultCredentialKey?: Uint8Array;
+  /**
+   * Encapsulated Fastify plugins mounted on the relay after its own routes (apps/server mounts
+   * @sotto/vault's `vaultPlugin` here). They share the relay's listener, flood guard and headers.
+   */
+  readonly plugins?: readonly RelayPlugin[];
+  /** Called after an account was erased, to erase what the owner keeps elsewhere (vault records). */
+  readonly onAccountDeleted?: (accountId: string) => Promise<void>;
   readonly heartbeatIntervalMs?: number;
   /** Per-IP HTTP requests per minute (in-memory flood guard). */
   readonly httpRequestsPerMinute?: number;
@@ -88,6 +123,13 @@ export interface ServerOptions {
    * still apply. Empty by default.
    */
   readonly unlimitedAddresses?: readonly string[];
+}
+
+/** A plugin mounted by `ServerOptions.plugins`: `app.register(plugin.plugin, plugin.options)`. */
+export interface RelayPlugin {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Fastify plugin's options
+  readonly plugin: (app: FastifyInstance, options: any) => Promise<void>;
+  readonly options?: object;
 }
 
 export interface SottoServer {
@@ -115,6 +157,14 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
     auditRetentionMs: options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS,
     maxMailboxEnvelopes: options.maxMailboxEnvelopes ?? MAX_MAILBOX_ENVELOPES,
     maxAttachmentBytes: options.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES,
+    maxBackupBytes: Math.min(options.maxBackupBytes ?? MAX_BACKUP_BYTES, MAX_BACKUP_BYTES),
+    backupRetention: {
+      keep: Math.min(
+        Math.max(1, options.backupRetentionCount ?? DEFAULT_BACKUP_RETENTION_COUNT),
+        MAX_BACKUPS_PER_ACCOUNT,
+      ),
+      quotaBytes: options.backupQuotaBytes ?? DEFAULT_BACKUP_QUOTA_BYTES,
+    },
   };
   const ownFanOut = options.fanOut === undefined;
   const fanOut = options.fanOut ?? new MemoryFanOut();
@@ -128,6 +178,7 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
       clock,
       secret: new ServerSecret(options.secret),
       attachments: options.attachments,
+      backups: options.backups ?? null,
       settings,
       log,
     },
@@ -151,7 +202,8 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: options.trustProxy ?? false,
     bodyLimit: MAX_JSON_BODY_BYTES,
-    routerOptions: { maxParamLength: 128 },
+    // Backup names (MAX_BACKUP_NAME_LENGTH, 200) are the longest path parameters.
+    routerOptions: { maxParamLength: 256 },
     requestIdHeader: false,
     return503OnClosing: true,
     ajv: {
@@ -220,16 +272,27 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
 
   defineRoute(app, ctx, 'health', () => Promise.resolve({ status: 'ok' as const }));
   verificationRoutes(app, ctx);
-  accountRoutes(app, ctx);
+  const vaultCredentials =
+    options.vaultCredentialKey === undefined
+      ? null
+      : new VaultCredentialIssuer(options.vaultCredentialKey, clock);
+  accountRoutes(app, ctx, vaultCredentials, options.onAccountDeleted ?? null);
+  vaultCredentialRoutes(app, ctx, vaultCredentials);
   directoryRoutes(app, ctx);
   deviceRoutes(app, ctx);
   keyRoutes(app, ctx);
+  provisioningRoutes(app, ctx, options.provisioningSocketTtlMs);
   // Encapsulated: the raw octet-stream body parser exists only for attachment routes.
   await app.register((scoped, _opts, done) => {
     attachmentRoutes(scoped, ctx);
     done();
   });
+  await app.register((scoped, _opts, done) => {
+    backupRoutes(scoped, ctx);
+    done();
+  });
   websocketRoutes(app, ctx, messages, connections);
+  for (const p of options.plugins ?? []) await app.register(p.plugin, p.options ?? {});
 
   await app.ready();
 

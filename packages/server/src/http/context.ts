@@ -5,12 +5,14 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { ApiError } from '@sotto/api';
 import type { AttachmentStore } from '../ports/attachment-store.js';
+import type { BackupBlobStore } from '../ports/backup-blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { FanOut } from '../ports/fan-out.js';
 import type { SmsSender } from '../ports/sms.js';
 import type {
   AuditEventInput,
   AuditEventType,
+  BackupRetention,
   RateLimitPolicy,
   Storage,
 } from '../ports/storage.js';
@@ -22,6 +24,10 @@ export interface ServerSettings {
   readonly auditRetentionMs: number;
   readonly maxMailboxEnvelopes: number;
   readonly maxAttachmentBytes: number;
+  /** Largest backup archive (routes/backups.ts). */
+  readonly maxBackupBytes: number;
+  /** Backups kept per account and their byte quota. */
+  readonly backupRetention: BackupRetention;
 }
 
 export interface ServerContext {
@@ -31,6 +37,8 @@ export interface ServerContext {
   readonly clock: Clock;
   readonly secret: ServerSecret;
   readonly attachments: AttachmentStore;
+  /** Backup archive bytes; `null` when this relay stores no backups (BACKUP_STORAGE_UNAVAILABLE). */
+  readonly backups: BackupBlobStore | null;
   readonly settings: ServerSettings;
   readonly log: FastifyBaseLogger;
   /** Takes one event from a durable bucket; throws RATE_LIMITED (with retryAfterMs) when empty. */

@@ -23,5 +23,13 @@ export interface FanOut {
     deviceId: number,
     listener: (event: DeviceEvent) => void,
   ): Unsubscribe;
+  /**
+   * Device linking (routes/provisioning.ts): hands a ProvisionEnvelope to the node holding the
+   * provisioning socket at `address`. Resolves true if some node had a socket subscribed there
+   * (Redis: PUBLISH's receiver count), false if none did. Nothing is stored: an envelope for an
+   * address nobody listens on is dropped.
+   */
+  publishProvisioning(address: string, envelope: Uint8Array): Promise<boolean>;
+  subscribeProvisioning(address: string, listener: (envelope: Uint8Array) => void): Unsubscribe;
   close(): Promise<void>;
 }

@@ -141,6 +141,41 @@ export interface AttachmentRecord {
   readonly createdAt: number;
 }
 
+/**
+ * One backup archive the relay keeps for an account (routes/backups.ts). The bytes are in the
+ * backup blob store under `blobId`; the relay knows only the name the client chose, the size and
+ * the time.
+ */
+export interface BackupRecord {
+  readonly accountId: string;
+  /** The client's object name (`BACKUP_NAME_PATTERN` of @sotto/api). */
+  readonly name: string;
+  /** Random, server-chosen id of the blob holding the bytes. */
+  readonly blobId: string;
+  readonly size: number;
+  /** When the upload completed (milliseconds). */
+  readonly createdAt: number;
+}
+
+/** How many backups, and how many bytes of them, the relay keeps per account. */
+export interface BackupRetention {
+  /** The newest this many backups are kept (newest by `createdAt`, ties by name). */
+  readonly keep: number;
+  /** The kept backups together take at most this many bytes. */
+  readonly quotaBytes: number;
+}
+
+export type BackupCommitOutcome =
+  | {
+      readonly status: 'stored';
+      /** Blobs no row refers to any more (the replaced backup, the ones beyond `keep`). */
+      readonly obsoleteBlobIds: readonly string[];
+    }
+  /** The kept backups with this one would exceed the quota; nothing was written. */
+  | { readonly status: 'quota-exceeded' }
+  /** The account is gone (deleted meanwhile); nothing was written. */
+  | { readonly status: 'no-account' };
+
 export type AuditEventType =
   | 'account-registered'
   | 'account-reregistered'
@@ -152,7 +187,9 @@ export type AuditEventType =
   | 'device-added'
   | 'device-removed'
   | 'keys-replaced'
-  | 'account-deleted';
+  | 'account-deleted'
+  | 'backup-stored'
+  | 'backup-deleted';
 
 export interface AuditEventInput {
   readonly at: number;
@@ -190,6 +227,8 @@ export interface AccountExportData {
     readonly createdAt: number;
   }[];
   readonly attachments: readonly AttachmentRecord[];
+  /** Sorted by name. */
+  readonly backups: readonly BackupRecord[];
   readonly auditEvents: readonly AuditRecord[];
 }
 
@@ -242,12 +281,15 @@ export interface Storage {
   ): Promise<readonly number[]>;
   /**
    * Erases the account and everything keyed by it, writing `audit` in the same transaction.
-   * Returns its attachment ids (blobs to delete).
+   * Returns its attachment ids and backup blob ids (blobs to delete).
    */
   deleteAccount(
     accountId: string,
     audit?: AuditEvents,
-  ): Promise<{ readonly attachmentIds: readonly string[] }>;
+  ): Promise<{
+    readonly attachmentIds: readonly string[];
+    readonly backupBlobIds: readonly string[];
+  }>;
   setRegistrationLock(
     accountId: string,
     lock: RegistrationLockRecord | null,
@@ -353,6 +395,24 @@ export interface Storage {
   // attachments
   putAttachment(record: AttachmentRecord): Promise<void>;
   getAttachment(attachmentId: string): Promise<AttachmentRecord | undefined>;
+
+  // backups
+  /** The account's backups, sorted by name. */
+  listBackups(accountId: string): Promise<readonly BackupRecord[]>;
+  getBackup(accountId: string, name: string): Promise<BackupRecord | undefined>;
+  /**
+   * Stores a completed upload in one transaction: it replaces the account's backup of the same
+   * name, then deletes the oldest backups beyond `retention.keep`, unless the kept backups would
+   * exceed `retention.quotaBytes` (then nothing is written). Concurrent commits of one account
+   * are serialised. `audit(outcome)` is written with the change.
+   */
+  commitBackup(
+    record: BackupRecord,
+    retention: BackupRetention,
+    audit?: (change: { readonly replaced: boolean; readonly pruned: number }) => AuditEvents,
+  ): Promise<BackupCommitOutcome>;
+  /** Deletes one backup with `audit`; its blob id, or `undefined` (and no audit) if none. */
+  deleteBackup(accountId: string, name: string, audit?: AuditEvents): Promise<string | undefined>;
 
   // audit log
   /**

@@ -33,9 +33,15 @@ import {
 import { canonicalPhoneNumber } from '../phone-number.js';
 import type { AccountRecord } from '../ports/storage.js';
 import { constantTimeEqual, randomSecret, sha256 } from '../secrets.js';
+import type { VaultCredentialIssuer } from './vault-credential.js';
 import { codeMac } from './verification.js';
 
-export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
+export function accountRoutes(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  vaultCredentials: VaultCredentialIssuer | null = null,
+  onAccountDeleted: ((accountId: string) => Promise<void>) | null = null,
+): void {
   defineRoute(app, ctx, 'register', async (req) => {
     const body = req.body;
     const number = canonicalPhoneNumber(body.number);
@@ -61,7 +67,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
       throw new ApiError('VERIFICATION_CODE_INVALID');
     }
     if (existing !== undefined)
-      await checkRegistrationLock(ctx, existing, body.registrationLockToken, now);
+      await checkRegistrationLock(ctx, existing, body.registrationLockToken, now, vaultCredentials);
     // Single use, atomically: of two requests racing with the same code exactly one goes on.
     if (!(await ctx.storage.consumeVerificationCode(numberKey, attempt.codeHash))) {
       throw new ApiError('VERIFICATION_CODE_EXPIRED', 'the code was used by a concurrent request');
@@ -155,12 +161,15 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const { accountId } = deviceOf(req);
     const devices = await ctx.storage.getDevices(accountId);
     // The audit row keeps the (now meaningless) account id, never the number.
-    const { attachmentIds } = await ctx.storage.deleteAccount(accountId, [
+    const { attachmentIds, backupBlobIds } = await ctx.storage.deleteAccount(accountId, [
       ctx.auditEvent('account-deleted', accountId, null, { devices: devices.length }),
     ]);
     await ctx.storage.deleteRateLimits(accountBucket(accountId, ''));
     for (const id of attachmentIds) await ctx.attachments.delete(id);
+    for (const id of backupBlobIds) await ctx.backups?.delete(id);
     for (const d of devices) ctx.fanOut.publish(accountId, d.deviceId, { type: 'device-removed' });
+    // What the relay's owner keeps elsewhere about the account (the embedded key vault's records).
+    await onAccountDeleted?.(accountId);
     return reply.code(204).send();
   });
 
@@ -214,6 +223,8 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext): void {
         size: a.size,
         createdAt: a.createdAt,
       })),
+      // Names, sizes and times of stored backups; never their bytes.
+      backups: x.backups.map((b) => ({ name: b.name, size: b.size, createdAt: b.createdAt })),
       auditEvents: x.auditEvents.map((e) => ({
         seq: e.seq,
         at: e.at,
@@ -235,6 +246,7 @@ async function checkRegistrationLock(
   account: AccountRecord,
   tokenText: string | undefined,
   now: number,
+  vaultCredentials: VaultCredentialIssuer | null,
 ): Promise<void> {
   const lock = account.registrationLock;
   if (lock === null) return;
@@ -244,7 +256,16 @@ async function checkRegistrationLock(
   const timeRemainingMs = lastActive + REGISTRATION_LOCK_LAPSE_MS - now;
   if (timeRemainingMs <= 0) return; // lapsed: no device of the account connected for 7 days
   if (tokenText === undefined) {
-    throw new ApiError('REGISTRATION_LOCKED', undefined, { details: { timeRemainingMs } });
+    // The SMS code was right (checked before this): like Signal, hand the new device a
+    // credential for the account's key vault record, recover-only, so it can try the PIN there.
+    throw new ApiError('REGISTRATION_LOCKED', undefined, {
+      details: {
+        timeRemainingMs,
+        ...(vaultCredentials === null
+          ? {}
+          : { vaultCredential: vaultCredentials.issue(account.accountId, 'recover') }),
+      },
+    });
   }
   await ctx.limit(accountBucket(account.accountId, 'reglock'), REGISTRATION_LOCK_ATTEMPTS);
   const token = decodeBytes(tokenText, REGISTRATION_LOCK_TOKEN_BYTES, 'registrationLockToken');

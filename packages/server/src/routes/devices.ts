@@ -1,8 +1,8 @@
 /**
  * Devices: list, remove, and linking a new device. Linking is authorised by an existing device:
  * the primary asks for a single-use provisioning code (128 random bits, 10 minutes, stored as an
- * HMAC) and shows it to the new device (e.g. in a QR code together with the end-to-end encrypted
- * provisioning message, which never reaches this server); the new device redeems it once.
+ * HMAC) and sends it to the new device inside the end-to-end encrypted ProvisionMessage
+ * (routes/provisioning.ts carries it, unreadable to this server); the new device redeems it once.
  */
 import type { FastifyInstance } from 'fastify';
 import {

@@ -25,6 +25,9 @@ import type {
   AuditEvents,
   AuditEventType,
   AuditRecord,
+  BackupCommitOutcome,
+  BackupRecord,
+  BackupRetention,
   DeviceBundle,
   DeviceRecord,
   KeyUpload,
@@ -43,6 +46,7 @@ import type {
   SweepResult,
   VerificationAttempt,
 } from '../ports/storage.js';
+import { planRetention } from '../backups/retention.js';
 import { checkDeviceList } from '../messages/device-list.js';
 import { PreparedQuery, type QueryExecutor } from './prepared.js';
 import type { AccountsTable, Database, DevicesTable, SqlFlavour } from './schema.js';
@@ -210,9 +214,17 @@ export class KyselyStorage implements Storage {
   async deleteAccount(
     accountId: string,
     audit: AuditEvents = [],
-  ): Promise<{ readonly attachmentIds: readonly string[] }> {
+  ): Promise<{
+    readonly attachmentIds: readonly string[];
+    readonly backupBlobIds: readonly string[];
+  }> {
     return this.db.transaction().execute(async (trx) => {
       await deleteDeviceData(trx, accountId, undefined);
+      const backups = await trx
+        .deleteFrom('backups')
+        .where('account_id', '=', accountId)
+        .returning('blob_id')
+        .execute();
       await trx.deleteFrom('sent_messages').where('source_account', '=', accountId).execute();
       await trx.deleteFrom('provisioning_codes').where('account_id', '=', accountId).execute();
       const attachments = await trx
@@ -222,7 +234,10 @@ export class KyselyStorage implements Storage {
         .execute();
       await trx.deleteFrom('accounts').where('account_id', '=', accountId).execute();
       await appendAudit(trx, audit);
-      return { attachmentIds: attachments.map((a) => a.attachment_id) };
+      return {
+        attachmentIds: attachments.map((a) => a.attachment_id),
+        backupBlobIds: backups.map((b) => b.blob_id),
+      };
     });
   }
 
@@ -324,6 +339,12 @@ export class KyselyStorage implements Storage {
         .where('account_id', '=', accountId)
         .orderBy('seq')
         .execute();
+      const backups = await trx
+        .selectFrom('backups')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('name')
+        .execute();
       return {
         account: toAccount(accountRow),
         devices,
@@ -343,6 +364,7 @@ export class KyselyStorage implements Storage {
           createdAt: Number(s.created_at),
         })),
         attachments: attachments.map(toAttachment),
+        backups: backups.map(toBackup),
         auditEvents: audit.map(toAudit),
       };
     });
@@ -787,6 +809,90 @@ export class KyselyStorage implements Storage {
       .where('attachment_id', '=', attachmentId)
       .executeTakeFirst();
     return row === undefined ? undefined : toAttachment(row);
+  }
+
+  // ---- backups -------------------------------------------------------------------------------
+
+  async listBackups(accountId: string): Promise<readonly BackupRecord[]> {
+    const rows = await this.db
+      .selectFrom('backups')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('name')
+      .execute();
+    return rows.map(toBackup);
+  }
+
+  async getBackup(accountId: string, name: string): Promise<BackupRecord | undefined> {
+    const row = await this.db
+      .selectFrom('backups')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toBackup(row);
+  }
+
+  async commitBackup(
+    record: BackupRecord,
+    retention: BackupRetention,
+    audit?: (change: { readonly replaced: boolean; readonly pruned: number }) => AuditEvents,
+  ): Promise<BackupCommitOutcome> {
+    return this.db.transaction().execute(async (trx): Promise<BackupCommitOutcome> => {
+      // The account row lock serialises commits of one account (PostgreSQL), so two uploads
+      // cannot both pass the quota check; it also finds an account deleted meanwhile.
+      if (!(await lockAccount(trx, record.accountId))) return { status: 'no-account' };
+      const rows = await trx
+        .selectFrom('backups')
+        .selectAll()
+        .where('account_id', '=', record.accountId)
+        .execute();
+      const plan = planRetention(rows.map(toBackup), record.name, retention.keep);
+      if (plan.keptBytes + record.size > retention.quotaBytes) return { status: 'quota-exceeded' };
+      const obsolete = [...(plan.replaced === undefined ? [] : [plan.replaced]), ...plan.pruned];
+      for (const b of obsolete) {
+        await trx
+          .deleteFrom('backups')
+          .where('account_id', '=', b.accountId)
+          .where('name', '=', b.name)
+          .execute();
+      }
+      await trx
+        .insertInto('backups')
+        .values({
+          account_id: record.accountId,
+          name: record.name,
+          blob_id: record.blobId,
+          size: record.size,
+          created_at: record.createdAt,
+        })
+        .execute();
+      if (audit !== undefined) {
+        await appendAudit(
+          trx,
+          audit({ replaced: plan.replaced !== undefined, pruned: plan.pruned.length }),
+        );
+      }
+      return { status: 'stored', obsoleteBlobIds: obsolete.map((b) => b.blobId) };
+    });
+  }
+
+  async deleteBackup(
+    accountId: string,
+    name: string,
+    audit: AuditEvents = [],
+  ): Promise<string | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .deleteFrom('backups')
+        .where('account_id', '=', accountId)
+        .where('name', '=', name)
+        .returning('blob_id')
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      await appendAudit(trx, audit);
+      return row.blob_id;
+    });
   }
 
   // ---- audit log -----------------------------------------------------------------------------
@@ -1337,6 +1443,16 @@ function toAttachment(row: Database['attachments']): AttachmentRecord {
   return {
     attachmentId: row.attachment_id,
     accountId: row.account_id,
+    size: Number(row.size),
+    createdAt: Number(row.created_at),
+  };
+}
+
+function toBackup(row: Database['backups']): BackupRecord {
+  return {
+    accountId: row.account_id,
+    name: row.name,
+    blobId: row.blob_id,
     size: Number(row.size),
     createdAt: Number(row.created_at),
   };

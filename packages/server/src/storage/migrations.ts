@@ -177,6 +177,20 @@ function migrations(flavour: SqlFlavour): Record<string, Migration> {
         );
       },
     },
+    '0002_backups': {
+      async up(db: Kysely<unknown>) {
+        // Backup archives per account (routes/backups.ts); the bytes are in the blob store.
+        await db.schema
+          .createTable('backups')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('blob_id', 'text', (c) => c.notNull().unique())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('backups_pk', ['account_id', 'name'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -95,6 +95,15 @@ export interface AttachmentsTable {
   created_at: number;
 }
 
+/** Backup archives kept for an account; the bytes live in the backup blob store. */
+export interface BackupsTable {
+  account_id: string;
+  name: string;
+  blob_id: string;
+  size: number;
+  created_at: number;
+}
+
 export interface AuditLogTable {
   seq: number;
   at: number;
@@ -125,6 +134,7 @@ export interface Database {
   provisioning_codes: ProvisioningCodesTable;
   rate_limits: RateLimitsTable;
   attachments: AttachmentsTable;
+  backups: BackupsTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
 }

@@ -1007,6 +1007,141 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       });
     });
 
+    describe('backups', () => {
+      const keep5 = { keep: 5, quotaBytes: 1_000 };
+      const backup = (accountId: string, name: string, size: number, createdAt = T0) => ({
+        accountId,
+        name,
+        blobId: `blob-${randomBytes(8).toString('hex')}`,
+        size,
+        createdAt,
+      });
+
+      it('stores, lists by name, replaces by name and deletes, with audit rows', async () => {
+        const a = await account();
+        const b1 = backup(a.accountId, 'b', 10);
+        const a1 = backup(a.accountId, 'a', 20);
+        expect(await storage.commitBackup(b1, keep5)).toEqual({
+          status: 'stored',
+          obsoleteBlobIds: [],
+        });
+        await storage.commitBackup(a1, keep5);
+        expect((await storage.listBackups(a.accountId)).map((r) => r.name)).toEqual(['a', 'b']);
+        expect(await storage.getBackup(a.accountId, 'a')).toEqual(a1);
+        const b2 = backup(a.accountId, 'b', 30, T0 + 1);
+        const replaced = await storage.commitBackup(b2, keep5, (change) => [
+          auditEvent('backup-stored', a.accountId, 1, { size: 30, ...change }),
+        ]);
+        expect(replaced).toEqual({ status: 'stored', obsoleteBlobIds: [b1.blobId] });
+        expect(await storage.getBackup(a.accountId, 'b')).toEqual(b2);
+        expect(
+          await storage.deleteBackup(a.accountId, 'a', [
+            auditEvent('backup-deleted', a.accountId, 1),
+          ]),
+        ).toBe(a1.blobId);
+        expect(
+          await storage.deleteBackup(a.accountId, 'a', [
+            auditEvent('backup-deleted', a.accountId, 1),
+          ]),
+        ).toBeUndefined();
+        expect(await storage.listBackups(a.accountId)).toEqual([b2]);
+        const audit = await storage.readAuditLog(0, 10);
+        expect(audit.map((r) => [r.event, r.details])).toEqual([
+          ['backup-stored', { size: 30, replaced: true, pruned: 0 }],
+          ['backup-deleted', null],
+        ]);
+      });
+
+      it('keeps the newest backups up to the retention count', async () => {
+        const a = await account();
+        const made = [];
+        for (let i = 0; i < 4; i++) {
+          const r = backup(a.accountId, `n${i}`, 1, T0 + i);
+          made.push(r);
+          await storage.commitBackup(r, { keep: 3, quotaBytes: 1_000 });
+        }
+        expect((await storage.listBackups(a.accountId)).map((r) => r.name)).toEqual([
+          'n1',
+          'n2',
+          'n3',
+        ]);
+        // Same time: the larger name counts as newer.
+        const tie = backup(a.accountId, 'm', 1, T0 + 3);
+        const r = await storage.commitBackup(tie, { keep: 3, quotaBytes: 1_000 });
+        expect(r).toEqual({ status: 'stored', obsoleteBlobIds: [made[1]!.blobId] });
+        expect((await storage.listBackups(a.accountId)).map((b) => b.name)).toEqual([
+          'm',
+          'n2',
+          'n3',
+        ]);
+      });
+
+      it('refuses a backup the kept ones leave no room for, writing nothing', async () => {
+        const a = await account();
+        await storage.commitBackup(backup(a.accountId, 'old', 600, T0), {
+          keep: 2,
+          quotaBytes: 1_000,
+        });
+        await storage.commitBackup(backup(a.accountId, 'mid', 300, T0 + 1), {
+          keep: 2,
+          quotaBytes: 1_000,
+        });
+        const before = await storage.listBackups(a.accountId);
+        expect(
+          await storage.commitBackup(backup(a.accountId, 'big', 800, T0 + 2), {
+            keep: 2,
+            quotaBytes: 1_000,
+          }),
+        ).toEqual({ status: 'quota-exceeded' });
+        expect(await storage.listBackups(a.accountId)).toEqual(before);
+        // The oldest one is dropped by retention, so it does not count against the quota.
+        expect(
+          (
+            await storage.commitBackup(backup(a.accountId, 'new', 700, T0 + 3), {
+              keep: 2,
+              quotaBytes: 1_000,
+            })
+          ).status,
+        ).toBe('stored');
+        expect((await storage.listBackups(a.accountId)).map((b) => b.name)).toEqual(['mid', 'new']);
+      });
+
+      it('never lets concurrent commits exceed the quota', async () => {
+        const a = await account();
+        const outcomes = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            storage.commitBackup(backup(a.accountId, `c${i}`, 400, T0 + i), {
+              keep: 10,
+              quotaBytes: 1_000,
+            }),
+          ),
+        );
+        expect(outcomes.filter((o) => o.status === 'stored')).toHaveLength(2);
+        const total = (await storage.listBackups(a.accountId)).reduce((n, b) => n + b.size, 0);
+        expect(total).toBe(800);
+      });
+
+      it('keeps accounts apart, refuses a deleted account, and erases with the account', async () => {
+        const a = await account();
+        const b = await account();
+        const mine = backup(a.accountId, 'same', 5);
+        const theirs = backup(b.accountId, 'same', 7);
+        await storage.commitBackup(mine, keep5);
+        await storage.commitBackup(theirs, keep5);
+        expect(await storage.getBackup(b.accountId, 'same')).toEqual(theirs);
+        expect(await storage.deleteBackup(a.accountId, 'nothing')).toBeUndefined();
+        expect((await storage.exportAccount(a.accountId))!.backups).toEqual([mine]);
+        const { backupBlobIds } = await storage.deleteAccount(a.accountId);
+        expect(backupBlobIds).toEqual([mine.blobId]);
+        expect(await storage.listBackups(a.accountId)).toEqual([]);
+        expect(await storage.commitBackup(backup(a.accountId, 'late', 1), keep5)).toEqual({
+          status: 'no-account',
+        });
+        expect(await storage.listBackups(a.accountId)).toEqual([]);
+        expect(await storage.listBackups(b.accountId)).toEqual([theirs]);
+      });
+    });
+
     describe('sweep', () => {
       it('removes what expired, keeps the rest, fixes mailbox counts and moves the audit anchor', async () => {
         const a = await account();

@@ -1,0 +1,128 @@
+/**
+ * The key vault's wiring (docs/server.md "Key vault"): its SQLite database, the credential key it
+ * shares with the relay (32 random bytes, hex, 0600, like the server secret), and the OPAQUE
+ * server setup in a 0600 file of its own, kept out of the database so that a copy of the database
+ * alone allows no offline PIN guessing. `startRelay` mounts the vault inside the relay
+ * (`vault.mode = embedded`); `startVaultService` runs it alone (vault-main.ts). Wiring only: the
+ * vault itself is @sotto/vault over @sotto/backup's KeyVault.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { KeyVault, VAULT_PURPOSES } from '@sotto/backup';
+import { createRelayLogger } from '@sotto/server';
+import { createVaultServer, createVaultServerSetup, vaultPlugin } from '@sotto/vault';
+import { openSqliteVaultStore, type SqliteVaultStore } from '@sotto/vault-store-sqlite';
+import type { RelayConfig } from './config.js';
+import { loadOrCreateSecret, type RunningRelay, type StartOptions } from './start.js';
+
+const SETUP = /^[A-Za-z0-9_-]{64,4096}$/;
+
+/** Reads the OPAQUE server setup, or creates it (mode 0600) on first start. */
+export async function loadOrCreateVaultSetup(path: string): Promise<string> {
+  if (existsSync(path)) {
+    const setup = readFileSync(path, 'utf8').trim();
+    if (!SETUP.test(setup)) throw new Error(`the vault server setup in ${path} is malformed`);
+    if ((statSync(path).mode & 0o077) !== 0 && process.platform !== 'win32') {
+      throw new Error(`the vault server setup ${path} is readable by other users; chmod 600 it`);
+    }
+    return setup;
+  }
+  const setup = await createVaultServerSetup();
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${setup}\n`, { mode: 0o600, flag: 'wx' });
+  return setup;
+}
+
+/** The credential key shared by relay and vault (created on first start, like the server secret). */
+export function loadVaultCredentialKey(config: RelayConfig): Buffer {
+  mkdirSync(dirname(config.vault.credentialKeyFile), { recursive: true, mode: 0o700 });
+  return loadOrCreateSecret(config.vault.credentialKeyFile);
+}
+
+export interface OpenedVault {
+  readonly store: SqliteVaultStore;
+  readonly vault: KeyVault;
+}
+
+/** Opens the vault's database and the KeyVault over it with the setup from its file. */
+export async function openVault(config: RelayConfig): Promise<OpenedVault> {
+  const serverSetup = await loadOrCreateVaultSetup(config.vault.serverSetupFile);
+  const store = openSqliteVaultStore({ filename: config.vault.databaseFile });
+  try {
+    return { store, vault: await KeyVault.open({ store, serverSetup }) };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
+
+/** Deletes every record of an account (each purpose), when the relay erases the account. */
+export async function eraseVaultRecords(opened: OpenedVault, accountId: string): Promise<void> {
+  for (const purpose of VAULT_PURPOSES) await opened.vault.delete({ accountId, purpose });
+}
+
+/** The vault plugin as the relay mounts it (`createServer({ plugins })`). */
+export function embeddedVaultPlugin(
+  opened: OpenedVault,
+  credentialKey: Uint8Array,
+  config: RelayConfig,
+): { plugin: typeof vaultPlugin; options: Parameters<typeof vaultPlugin>[1] } {
+  return {
+    plugin: vaultPlugin,
+    options: {
+      vault: opened.vault,
+      credentialKey,
+      unlimitedAddresses: config.unlimitedAddresses,
+    },
+  };
+}
+
+/** Runs only the key vault, on `host:port` of the configuration, with its own database. */
+export async function startVaultService(
+  config: RelayConfig,
+  options: Pick<StartOptions, 'logDestination'> = {},
+): Promise<RunningRelay> {
+  const log = createRelayLogger(config.logLevel, options.logDestination);
+  const credentialKey = loadVaultCredentialKey(config);
+  const serverSetup = await loadOrCreateVaultSetup(config.vault.serverSetupFile);
+  const store = openSqliteVaultStore({ filename: config.vault.databaseFile });
+  try {
+    const https =
+      config.tls === null
+        ? undefined
+        : { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
+    const server = await createVaultServer({
+      store,
+      serverSetup,
+      credentialKey,
+      logger: log,
+      trustProxy: config.trustProxy,
+      unlimitedAddresses: config.unlimitedAddresses,
+      ...(https === undefined ? {} : { https }),
+    });
+    credentialKey.fill(0);
+    await server.app.listen({ host: config.host, port: config.port });
+    const address = server.app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    const hostText = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `${config.tls === null ? 'http' : 'https'}://${hostText}:${port}`;
+    log.info({ url, port, tls: config.tls !== null }, 'sotto vault ready');
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      close() {
+        closing ??= (async () => {
+          await server.close();
+          store.close();
+          log.info('sotto vault stopped');
+          log.flush();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
