@@ -83,7 +83,7 @@ it('uploads and downloads 256 MiB without holding it in memory', { timeout: 300_
     }, 10);
 
     expect(await backups.put('big.sbk', archive())).toEqual({ name: 'big.sbk', size: SIZE });
-    console.log('UPLOAD peak growth MiB', (peak - baseline) / MIB);
+    const uploadGrowth = peak - baseline;
     peak = baseline;
     const received = createHash('sha256');
     let size = 0;
@@ -96,6 +96,7 @@ it('uploads and downloads 256 MiB without holding it in memory', { timeout: 300_
     clearInterval(sampler);
     expect(size).toBe(SIZE);
     expect(received.digest('hex')).toBe(sent.digest('hex'));
+    expect(uploadGrowth).toBeLessThan(MAX_GROWTH);
     expect(peak - baseline).toBeLessThan(MAX_GROWTH);
   } finally {
     if (sampler !== undefined) clearInterval(sampler);

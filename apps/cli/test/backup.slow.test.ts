@@ -168,4 +168,55 @@ describe('sotto backup', () => {
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
   }, 180_000);
+
+  it('restores from the relay with the backup password (two SMS codes)', async () => {
+    const CAROL = '+14155550303';
+    await world.register('carol', CAROL);
+    expect((await world.sotto('carol', ['send', BOB, 'carol was here'])).code).toBe(0);
+    const password = { SOTTO_BACKUP_PASSWORD: 'carols long backup password' };
+    expect((await world.sotto('carol', ['backup', 'key', 'password'], password)).code).toBe(0);
+    const created = await world.sotto('carol', ['backup', 'create']);
+    expect(created.code, created.stderr).toBe(0);
+
+    let first = '';
+    const restored = await runSotto(
+      [
+        '--profile',
+        world.profile('carol2'),
+        '--server',
+        world.relay.url,
+        'backup',
+        'restore',
+        CAROL,
+        '--password',
+      ],
+      {
+        env: { ...world.env, ...password },
+        answers: [
+          {
+            waitFor: /Verification code: $/,
+            text: async () => (first = await world.relay.codeFor(CAROL)),
+          },
+          {
+            // The second prompt comes once the relay sent the second code.
+            waitFor: /Verification code: [\s\S]*Verification code: $/,
+            text: async () => {
+              for (;;) {
+                const code = await world.relay.codeFor(CAROL);
+                if (code !== first) return code;
+                await new Promise((r) => setTimeout(r, 50));
+              }
+            },
+          },
+        ],
+      },
+    );
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toContain('registered twice (two codes)');
+    expect(restored.stdout).toMatch(
+      /^Restored \+14155550303 from sotto-backup-\S+ .*1 contact\(s\), 1 message\(s\)\./,
+    );
+    const again = await world.sotto('carol2', ['send', BOB, 'carol is back']);
+    expect(again.code, again.stderr).toBe(0);
+  }, 180_000);
 });

@@ -150,26 +150,36 @@ export class ProtoWriter {
   /** A uint64 field; omitted when 0 (proto3 default). */
   uint(field: number, value: number): void {
     if (value === 0) return;
-    if (this.pos + 16 > this.buf.length) this.#grow(16);
-    const buf = this.buf;
-    let pos = this.pos;
-    if (field < 16 && value > 0 && value < TWO_POW_31 && (value | 0) === value) {
-      // The common case, written inline: a one-byte tag and a 32-bit value.
-      buf[pos++] = field << 3;
-      let v = value;
-      while (v > 127) {
-        buf[pos++] = (v & 127) | 0x80;
-        v >>>= 7;
-      }
-      buf[pos++] = v;
-      this.pos = pos;
-      return;
-    }
     if (!(value > 0 && Number.isSafeInteger(value))) {
       throw new BackupError('INVALID_ARGUMENT', `field ${field} must be a safe integer ≥ 0`);
     }
-    this.#varint(field << 3);
-    this.#varint(value);
+    if (this.pos + 16 > this.buf.length) this.#grow(16);
+    if (field > 15) {
+      this.#varint(field << 3);
+      this.#varint(value);
+      return;
+    }
+    // Written inline: a one-byte tag, then the value's low 28 bits in int32 arithmetic and, for
+    // larger values (timestamps in ms), the bits above them (< 2^25).
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = field << 3;
+    let v = value;
+    if (v >= 0x1000_0000) {
+      const high = Math.floor(v / 0x1000_0000);
+      const low = v - high * 0x1000_0000;
+      buf[pos++] = (low & 127) | 0x80;
+      buf[pos++] = ((low >>> 7) & 127) | 0x80;
+      buf[pos++] = ((low >>> 14) & 127) | 0x80;
+      buf[pos++] = (low >>> 21) | 0x80;
+      v = high;
+    }
+    while (v > 127) {
+      buf[pos++] = (v & 127) | 0x80;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
   }
 
   /** A sint64 field (zigzag); omitted when 0. */

@@ -13,6 +13,8 @@
  *
  * Streaming request bodies need a fetch that supports them: Node ≥ 18's global fetch does;
  * browsers do only over HTTP/2 (Chromium ≥ 105). The `fetch` option defaults to the global one.
+ * Requests use `redirect: 'error'`; with redirects followed, Node 20's fetch would keep the whole
+ * uploaded body in memory (see `#request`; `tests/e2e/relay-backup-storage.slow.test.ts`).
  */
 import {
   ApiError,
@@ -41,6 +43,7 @@ export type BackupFetch = (
     headers: Record<string, string>;
     body?: ReadableStream<Uint8Array>;
     duplex?: 'half';
+    redirect?: 'error';
   },
 ) => Promise<Response>;
 
@@ -135,6 +138,10 @@ export class RelayBackupStorage implements BackupStorage {
       response = await this.#fetch(this.#base + path, {
         method: spec.method,
         headers,
+        // Not only right (a streamed body cannot be sent again after a redirect): with the default
+        // 'follow', Node's fetch (undici 6) tees the request body for a possible redirect and keeps
+        // every chunk of the unread branch until the response is gone (nodejs/undici#4058).
+        redirect: 'error',
         ...(extra.body === undefined ? {} : { body: extra.body, duplex: 'half' as const }),
       });
     } catch (cause) {
