@@ -98,6 +98,25 @@ describe('PIN recovery through the vault of a real relay process', () => {
     expect(after.state).toBe('absent');
     await b.close();
   }, 120_000);
+
+  it('recovers through the vault when a stale local master key is refused', async () => {
+    const a = await registeredClient(relay, { pinVault: new VaultPinVault() });
+    await a.client.setPin(PIN);
+    await a.client.close();
+    // An old profile whose master key no longer matches the account's lock (the PIN was set
+    // again elsewhere): its token is refused with REGISTRATION_LOCK_MISMATCH, which carries no
+    // vault credential, so the client must ask for the 423 that does before trying the PIN.
+    const store = createMemoryClientStore();
+    await store.put('account', 'master-key', randomBytes(32));
+    await store.put('account', 'registration-lock', new TextEncoder().encode('{"enabled":true}'));
+    const b = await newClient(relay, { pinVault: new VaultPinVault(), store });
+    await b.requestCode(a.number);
+    const code = await relay.process.codeFor(a.number);
+    const info = await b.register({ number: a.number, code, pin: PIN });
+    expect(info.accountId).toBe(a.accountId);
+    expect((await b.serverAccount()).registrationLock).toBe(true);
+    await b.close();
+  }, 120_000);
 });
 
 /** Cheap Argon2id for the many guesses below; the default is exercised above. */

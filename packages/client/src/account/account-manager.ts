@@ -194,6 +194,7 @@ export class AccountManager<R> {
     const registrationId = this.#newRegistrationId();
     let masterKey = await this.#masterKey();
     let recovered = false;
+    let askedForCredential = false;
     let token =
       masterKey !== undefined && (await this.lockEnabled())
         ? registrationLockToken(masterKey)
@@ -216,8 +217,22 @@ export class AccountManager<R> {
           ClientError.isApi(err, 'REGISTRATION_LOCKED') ||
           ClientError.isApi(err, 'REGISTRATION_LOCK_MISMATCH');
         if (!locked) throw err;
-        if (token === undefined && masterKey !== undefined) {
+        if (token === undefined && masterKey !== undefined && !askedForCredential) {
           token = registrationLockToken(masterKey);
+          continue;
+        }
+        if (
+          !recovered &&
+          options.pin !== undefined &&
+          token !== undefined &&
+          !askedForCredential &&
+          lockedVaultCredential(err.details) === undefined
+        ) {
+          // A stale local master key's token was refused (REGISTRATION_LOCK_MISMATCH carries no
+          // vault credential): ask once more without a token, which the relay answers with 423
+          // and a recover-only credential, so the PIN can be tried at the vault.
+          askedForCredential = true;
+          token = undefined;
           continue;
         }
         if (!recovered && options.pin !== undefined) {
