@@ -59,6 +59,11 @@ export interface VaultConfig {
   readonly databaseFile: string;
   /** The OPAQUE server setup, kept out of the database (default `<dataDir>/vault-opaque-setup`). */
   readonly serverSetupFile: string;
+  /**
+   * `external` mode: the vault's base URL, so that deleting an account erases its vault records
+   * there too (null: not configured; the relay then cannot erase them).
+   */
+  readonly url: string | null;
 }
 
 export class ConfigError extends Error {
@@ -330,6 +335,7 @@ function vaultConfig(
           'credentialKeyFile',
           'databaseFile',
           'serverSetupFile',
+          'url',
         ]);
   const mode = text(env['SOTTO_VAULT'] ?? fileVault['mode'] ?? 'embedded', 'vault.mode');
   if (!(VAULT_MODES as readonly string[]).includes(mode)) {
@@ -351,5 +357,21 @@ function vaultConfig(
     ),
     databaseFile: path('SOTTO_VAULT_DATABASE', 'databaseFile', 'vault.db'),
     serverSetupFile: path('SOTTO_VAULT_SERVER_SETUP_FILE', 'serverSetupFile', 'vault-opaque-setup'),
+    url: vaultUrl(env['SOTTO_VAULT_URL'] ?? fileVault['url']),
   };
+}
+
+/** `vault.url`: an http(s) URL without credentials, or null when absent. */
+function vaultUrl(value: unknown): string | null {
+  if (value === undefined) return null;
+  const raw = text(value, 'vault.url');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('vault.url must be an http:// or https:// URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password)
+    throw new ConfigError('vault.url must be an http:// or https:// URL without credentials');
+  return url.origin + url.pathname.replace(/\/+$/, '');
 }

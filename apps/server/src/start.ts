@@ -22,6 +22,7 @@ import type { RelayConfig } from './config.js';
 import {
   embeddedVaultPlugin,
   eraseVaultRecords,
+  externalVaultEraser,
   loadVaultCredentialKey,
   openVault,
 } from './vault.js';
@@ -129,6 +130,11 @@ export async function startRelay(
       unlimitedAddresses: config.unlimitedAddresses,
       ...(https === undefined ? {} : { https }),
       ...(vaultCredentialKey === null ? {} : { vaultCredentialKey }),
+      ...(config.vault.mode === 'external' &&
+      config.vault.url !== null &&
+      vaultCredentialKey !== null
+        ? { onAccountDeleted: externalVaultEraser(config.vault.url, vaultCredentialKey, log) }
+        : {}),
       ...(vault === null || vaultCredentialKey === null
         ? {}
         : {

@@ -8,8 +8,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { formatVaultAuthorization } from '@sotto/api';
 import { KeyVault, VAULT_PURPOSES } from '@sotto/backup';
-import { createRelayLogger } from '@sotto/server';
+import { createRelayLogger, systemClock, VaultCredentialIssuer } from '@sotto/server';
 import { createVaultServer, createVaultServerSetup, vaultPlugin } from '@sotto/vault';
 import { openSqliteVaultStore, type SqliteVaultStore } from '@sotto/vault-store-sqlite';
 import type { RelayConfig } from './config.js';
@@ -59,6 +60,47 @@ export async function openVault(config: RelayConfig): Promise<OpenedVault> {
 /** Deletes every record of an account (each purpose), when the relay erases the account. */
 export async function eraseVaultRecords(opened: OpenedVault, accountId: string): Promise<void> {
   for (const purpose of VAULT_PURPOSES) await opened.vault.delete({ accountId, purpose });
+}
+
+/** How long the relay waits for an external vault to erase one record. */
+export const EXTERNAL_VAULT_ERASE_TIMEOUT_MS = 10_000;
+
+/**
+ * `external` mode with `vault.url`: erases a deleted account's records at the vault over HTTP,
+ * with a full credential the relay signs itself. The account is already gone when this runs, so
+ * a vault that is down or refuses is logged as an error for the operator (the record stays
+ * unreachable: no credential can name the deleted account again) and the deletion still succeeds.
+ * Copies what it needs of `credentialKey`, which the caller may wipe.
+ */
+export function externalVaultEraser(
+  url: string,
+  credentialKey: Uint8Array,
+  log: { error(obj: object, msg: string): void },
+): (accountId: string) => Promise<void> {
+  const issuer = new VaultCredentialIssuer(credentialKey, systemClock);
+  return async (accountId) => {
+    const authorization = formatVaultAuthorization(issuer.issue(accountId, 'full'));
+    for (const purpose of VAULT_PURPOSES) {
+      let status: number | string;
+      try {
+        const res = await fetch(`${url}/v1/vault/records/${purpose}`, {
+          method: 'DELETE',
+          headers: { authorization },
+          signal: AbortSignal.timeout(EXTERNAL_VAULT_ERASE_TIMEOUT_MS),
+        });
+        await res.body?.cancel();
+        status = res.status;
+      } catch (err) {
+        status = err instanceof Error ? err.name : 'error';
+      }
+      if (status !== 200) {
+        log.error(
+          { purpose, status },
+          "the external key vault did not erase a deleted account's record",
+        );
+      }
+    }
+  };
 }
 
 /** The vault plugin as the relay mounts it (`createServer({ plugins })`). */

@@ -30,6 +30,34 @@ async function registerDevice(url: string, number: string, codes: string[]) {
   return { accountId: body.accountId, authorization: `Basic ${basic}` };
 }
 
+/** The registration half of a VaultApi over HTTP at `base`, for storing a record in tests. */
+function vaultApiAt(base: string, vaultAuth: string): VaultApi {
+  const post = async (path: string, body: object) => {
+    const r = await fetch(`${base}/v1/vault/records/${path}`, {
+      method: 'POST',
+      headers: { authorization: vaultAuth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return r.status === 204 ? undefined : await r.json();
+  };
+  return {
+    registrationStart: (r) =>
+      post(`${r.purpose}/registration/start`, {
+        registrationRequest: r.registrationRequest,
+      }) as ReturnType<VaultApi['registrationStart']>,
+    registrationFinish: async (r) => {
+      await post(`${r.purpose}/registration/finish`, {
+        registrationId: r.registrationId,
+        registrationRecord: r.registrationRecord,
+        wrappedSecret: Buffer.from(r.wrappedSecret).toString('base64'),
+        ...(r.clientParams === undefined ? {} : { clientParams: r.clientParams }),
+      });
+    },
+    loginStart: () => Promise.reject(new Error('unused')),
+    loginFinish: () => Promise.reject(new Error('unused')),
+  };
+}
+
 describe('the key vault in the server app', () => {
   let dir: string;
   beforeEach(() => {
@@ -43,11 +71,21 @@ describe('the key vault in the server app', () => {
       credentialKeyFile: join(dir, 'vault-credential-key'),
       databaseFile: join(dir, 'vault.db'),
       serverSetupFile: join(dir, 'vault-opaque-setup'),
+      url: null,
     });
     expect(
       loadConfig([], { SOTTO_VAULT: 'external', SOTTO_VAULT_CREDENTIAL_KEY_FILE: 'k' }, dir).vault,
     ).toMatchObject({ mode: 'external', credentialKeyFile: join(dir, 'k') });
     expect(() => loadConfig([], { SOTTO_VAULT: 'remote' }, '/')).toThrow(/vault\.mode/);
+    expect(loadConfig([], { SOTTO_VAULT_URL: 'https://vault.example:8443/' }, '/').vault.url).toBe(
+      'https://vault.example:8443',
+    );
+    expect(() => loadConfig([], { SOTTO_VAULT_URL: 'ftp://vault.example' }, '/')).toThrow(
+      /vault\.url/,
+    );
+    expect(() => loadConfig([], { SOTTO_VAULT_URL: 'https://u:p@vault.example' }, '/')).toThrow(
+      /vault\.url/,
+    );
   });
 
   it('mounts the vault in the relay by default, on its own database and 0600 key files', async () => {
@@ -111,30 +149,7 @@ describe('the key vault in the server app', () => {
         })
       ).json()) as { username: string; password: string };
       const vaultAuth = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
-      const post = async (path: string, body: object) => {
-        const r = await fetch(`${relay.url}/v1/vault/records/${path}`, {
-          method: 'POST',
-          headers: { authorization: vaultAuth, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        return r.status === 204 ? undefined : await r.json();
-      };
-      const api: VaultApi = {
-        registrationStart: (r) =>
-          post(`${r.purpose}/registration/start`, {
-            registrationRequest: r.registrationRequest,
-          }) as ReturnType<VaultApi['registrationStart']>,
-        registrationFinish: async (r) => {
-          await post(`${r.purpose}/registration/finish`, {
-            registrationId: r.registrationId,
-            registrationRecord: r.registrationRecord,
-            wrappedSecret: Buffer.from(r.wrappedSecret).toString('base64'),
-            ...(r.clientParams === undefined ? {} : { clientParams: r.clientParams }),
-          });
-        },
-        loginStart: () => Promise.reject(new Error('unused')),
-        loginFinish: () => Promise.reject(new Error('unused')),
-      };
+      const api = vaultApiAt(relay.url, vaultAuth);
       await storeVaultSecret(
         api,
         {
@@ -234,6 +249,71 @@ describe('the key vault in the server app', () => {
     } finally {
       await vault.close();
       await relay.close();
+    }
+  });
+
+  it('in external mode with vault.url, erases the records at the separate vault on deletion', async () => {
+    const keyFile = join(dir, 'shared-key');
+    const codes: string[] = [];
+    const vault = await startVaultService(
+      loadConfig(
+        [],
+        {
+          SOTTO_PORT: '0',
+          SOTTO_DATA_DIR: join(dir, 'vault'),
+          SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile,
+        },
+        '/',
+      ),
+      { logDestination: silent },
+    );
+    const relay = await startRelay(
+      loadConfig(
+        [],
+        {
+          SOTTO_PORT: '0',
+          SOTTO_DATA_DIR: join(dir, 'relay'),
+          SOTTO_SMS: 'console',
+          SOTTO_VAULT: 'external',
+          SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile,
+          SOTTO_VAULT_URL: vault.url,
+        },
+        '/',
+      ),
+      { logDestination: silent, consoleOut: { write: (l: string) => codes.push(l) } },
+    );
+    try {
+      const device = await registerDevice(relay.url, '+14155550127', codes);
+      const credential = (await (
+        await fetch(`${relay.url}/v1/vault/credential`, {
+          headers: { authorization: device.authorization },
+        })
+      ).json()) as { username: string; password: string };
+      const vaultAuth = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+      await storeVaultSecret(
+        vaultApiAt(vault.url, vaultAuth),
+        {
+          accountId: device.accountId,
+          purpose: 'backup',
+          password: 'correct horse battery staple',
+          secret: new Uint8Array(32).fill(2),
+        },
+        { keyStretching: { 'argon2id-custom': { iterations: 1, memory: 256, parallelism: 1 } } },
+      );
+      const status = () =>
+        fetch(`${vault.url}/v1/vault/records/backup`, {
+          headers: { authorization: vaultAuth },
+        }).then((r) => r.json() as Promise<{ state: string }>);
+      expect((await status()).state).toBe('active');
+      const deleted = await fetch(`${relay.url}/v1/accounts/me`, {
+        method: 'DELETE',
+        headers: { authorization: device.authorization },
+      });
+      expect(deleted.status).toBe(204);
+      expect((await status()).state).toBe('absent');
+    } finally {
+      await relay.close();
+      await vault.close();
     }
   });
 });
