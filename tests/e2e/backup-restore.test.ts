@@ -21,6 +21,7 @@ import {
 import { LocalDirectoryStorage } from '@sotto/backup/node';
 import {
   backupTag,
+  type BackupResult,
   type ClientEvent,
   type ContactInfo,
   type SottoClient,
@@ -236,18 +237,26 @@ describe('backup and restore through a real relay', () => {
     await b.client.close();
   }, 120_000);
 
-  it('restores with the password through the key vault', async () => {
+  it('restores with the password through the key vault; the schedule comes along and catches up', async () => {
     const vault = await KeyVault.open({ store: new MemoryVaultStore() });
     const backup = { vault, vaultOptions: FAST };
     const { a, b, bEvents } = await chattingPair({ backup });
     await a.client.backups.setPassword(PASSWORD);
     expect(await a.client.backups.checkPassword(PASSWORD)).toBe(true);
+    await a.client.backups.setSchedule('daily', { keep: 4 });
     const storage = new MemoryBackupStorage();
     const made = await a.client.backups.create({ storage });
     const original = await history(a.client, b.accountId);
     await a.client.close();
 
-    const a2 = await newClient(relay, { backup });
+    // The new device runs three days later: the daily backup is overdue when it connects, and
+    // the scheduler (started on connect, since a storage is configured) catches up at once.
+    const scheduled: Array<BackupResult | Error> = [];
+    const later = 3 * 86_400_000;
+    const a2 = await newClient(relay, {
+      now: () => Date.now() + later,
+      backup: { ...backup, storage, onScheduledBackup: (r) => scheduled.push(r) },
+    });
     await a2.requestCode(a.number);
     await expect(
       a2.restoreFromBackup({
@@ -268,8 +277,20 @@ describe('backup and restore through a real relay', () => {
     });
     expect(restored).toMatchObject({ name: made.name, accountId: a.accountId, messages: 3 });
     expect(await history(a2, b.accountId)).toEqual(original);
-    expect(await a2.backups.status()).toMatchObject({ recoveryKey: false, password: true });
+    expect(await a2.backups.status()).toMatchObject({
+      recoveryKey: false,
+      password: true,
+      scheduleIntervalMs: 86_400_000,
+      keep: 4,
+    });
     await chatOn(a2, a.accountId, b.client, b.accountId, bEvents);
+    await expect.poll(() => scheduled.length, { timeout: 20_000 }).toBe(1);
+    const automatic = scheduled[0] as BackupResult;
+    expect(automatic.name).not.toBe(made.name);
+    expect((await a2.backups.list(storage)).map((x) => x.name)).toEqual([
+      made.name,
+      automatic.name,
+    ]);
     await a2.close();
     await b.client.close();
   }, 120_000);

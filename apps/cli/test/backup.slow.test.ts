@@ -80,6 +80,9 @@ describe('sotto backup', () => {
     expect(setup.stderr).toMatch(/if you lose both, nobody/);
     expect(setup.stdout).toContain('Recovery key confirmed.');
     const recoveryKey = setup.key!;
+    // Shown once on stdout, never on stderr (logs); the typed-back copy is not echoed.
+    expect(setup.stderr).not.toContain(recoveryKey);
+    expect(setup.stdout.split(recoveryKey)).toHaveLength(2);
     expect(recoveryKey).not.toBe(mistyped.key);
     // It is never shown again.
     const shown = await world.sotto('alice', ['backup', 'key', 'show']);
@@ -151,6 +154,7 @@ describe('sotto backup', () => {
       },
     );
     expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout + restored.stderr).not.toContain(recoveryKey);
     expect(restored.stdout).toMatch(
       /^Restored \+14155550301 from sotto-backup-.* 1 contact\(s\), 1 message\(s\)\./,
     );
