@@ -18,7 +18,15 @@ export {
   isUuid,
   UUID_PATTERN,
 } from './encoding.js';
-export { t, type Schema, type OptionalSchema, type Static } from './schema.js';
+export {
+  t,
+  validationSchema,
+  STRICT_VALIDATOR_OPTIONS,
+  type Schema,
+  type OptionalSchema,
+  type Static,
+  type ValidatedRoute,
+} from './schema.js';
 export {
   routes,
   signedPreKeySchema,

@@ -92,3 +92,43 @@ export const t = {
     return { type: 'object', properties: {}, additionalProperties: false };
   },
 };
+
+/** What every route validates: its body, its path parameters and its JSON responses by status. */
+export interface ValidatedRoute {
+  readonly params?: Schema<unknown>;
+  readonly body?: Schema<unknown>;
+  /** status → schema of the JSON body; `null` for an empty body (204) or raw bytes. */
+  readonly response: Readonly<Record<number, Schema<unknown> | null>>;
+}
+
+/**
+ * A route's JSON Schemas as HTTP frameworks take them (Fastify's `schema` option): body and params
+ * when the route has them, and a response schema for every status with a JSON body.
+ */
+export function validationSchema(spec: ValidatedRoute): {
+  body?: Schema<unknown>;
+  params?: Schema<unknown>;
+  response: Record<number, Schema<unknown>>;
+} {
+  const response: Record<number, Schema<unknown>> = {};
+  for (const [status, schema] of Object.entries(spec.response)) {
+    if (schema !== null) response[Number(status)] = schema;
+  }
+  return {
+    ...(spec.body === undefined ? {} : { body: spec.body }),
+    ...(spec.params === undefined ? {} : { params: spec.params }),
+    response,
+  };
+}
+
+/**
+ * The validator settings every Sotto service uses (Ajv, as Fastify embeds it): unknown fields
+ * are rejected by the schemas themselves (`additionalProperties: false`), never silently removed;
+ * no type coercion; no defaults filled in; stop at the first error.
+ */
+export const STRICT_VALIDATOR_OPTIONS = {
+  removeAdditional: false,
+  coerceTypes: false,
+  useDefaults: false,
+  allErrors: false,
+} as const;

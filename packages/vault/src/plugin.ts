@@ -25,6 +25,7 @@ import {
   VAULT_MAX_BODY_BYTES,
   fromBase64,
   toBase64,
+  validationSchema,
   vaultRoutes,
   type VaultRequestBody,
   type VaultRequestParams,
@@ -70,16 +71,7 @@ type Limiter = (
 >;
 
 function schemaOf(name: VaultRouteName): FastifySchema {
-  const spec = vaultRoutes[name];
-  const response: Record<number, unknown> = {};
-  for (const [status, schema] of Object.entries(spec.response)) {
-    if (schema !== null) response[Number(status)] = schema;
-  }
-  return {
-    ...('body' in spec ? { body: spec.body } : {}),
-    ...('params' in spec ? { params: spec.params } : {}),
-    response,
-  };
+  return validationSchema(vaultRoutes[name]);
 }
 
 async function take(limiter: Limiter, req: FastifyRequest): Promise<void> {

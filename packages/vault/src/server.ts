@@ -14,7 +14,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
 } from 'fastify';
-import { ApiError, routes } from '@sotto/api';
+import { ApiError, routes, STRICT_VALIDATOR_OPTIONS } from '@sotto/api';
 import { KeyVault, type KeyVaultOptions, type VaultStore } from '@sotto/backup';
 import { toVaultApiError } from './errors.js';
 import { VAULT_HTTP_REQUESTS_PER_IP_PER_MINUTE, VAULT_SHUTDOWN_GRACE_MS } from './limits.js';
@@ -57,14 +57,7 @@ export async function createVaultServer(options: VaultServerOptions): Promise<Va
     trustProxy: options.trustProxy ?? false,
     requestIdHeader: false,
     return503OnClosing: true,
-    ajv: {
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: false,
-        useDefaults: false,
-        allErrors: false,
-      },
-    },
+    ajv: { customOptions: { ...STRICT_VALIDATOR_OPTIONS } },
     ...(options.https === undefined
       ? {}
       : { https: { cert: options.https.cert, key: options.https.key } }),

@@ -21,6 +21,7 @@ import {
   MAX_BACKUP_BYTES,
   MAX_BACKUPS_PER_ACCOUNT,
   MAX_FRAME_BYTES,
+  STRICT_VALIDATOR_OPTIONS,
 } from '@sotto/api';
 import { MemoryFanOut } from '../fan-out/memory-fan-out.js';
 import {
@@ -206,14 +207,7 @@ export async function createServer(options: ServerOptions): Promise<SottoServer>
     routerOptions: { maxParamLength: 256 },
     requestIdHeader: false,
     return503OnClosing: true,
-    ajv: {
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: false,
-        useDefaults: false,
-        allErrors: false,
-      },
-    },
+    ajv: { customOptions: { ...STRICT_VALIDATOR_OPTIONS } },
     ...(options.https === undefined
       ? {}
       : { https: { cert: options.https.cert, key: options.https.key } }),

@@ -3,7 +3,13 @@
  * limit, so the server cannot drift from the contract clients are built against.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
-import { routes, type RequestBody, type RequestParams, type RouteName } from '@sotto/api';
+import {
+  routes,
+  validationSchema,
+  type RequestBody,
+  type RequestParams,
+  type RouteName,
+} from '@sotto/api';
 import { MAX_JSON_BODY_BYTES } from '../limits.js';
 import { authenticate } from './auth.js';
 import type { ServerContext } from './context.js';
@@ -14,16 +20,7 @@ export type RouteRequest<N extends RouteName> = FastifyRequest<{
 }>;
 
 export function schemaOf(name: RouteName): FastifySchema {
-  const spec = routes[name];
-  const response: Record<number, unknown> = {};
-  for (const [status, schema] of Object.entries(spec.response)) {
-    if (schema !== null) response[Number(status)] = schema;
-  }
-  return {
-    ...('body' in spec ? { body: spec.body } : {}),
-    ...('params' in spec ? { params: spec.params } : {}),
-    response,
-  };
+  return validationSchema(routes[name]);
 }
 
 export function defineRoute<N extends RouteName>(
