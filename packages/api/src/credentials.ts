@@ -24,28 +24,45 @@ export function formatAuthorization(c: DeviceCredentials): string {
   return `Basic ${toBase64(encoder.encode(`${user}:${toBase64Url(c.credential)}`))}`;
 }
 
-/** Parses an `Authorization` header; throws `UNAUTHENTICATED` on anything malformed. */
-export function parseAuthorization(header: string | undefined): DeviceCredentials {
-  const fail = () => new ApiError('UNAUTHENTICATED');
-  // 'Basic ' + base64 of '<36>.<1-3>:<43>' — bounded so a huge header costs nothing.
-  if (header === undefined || header.length > 160 || !header.startsWith('Basic ')) throw fail();
+/**
+ * The `user:password` text of an HTTP Basic `Authorization` header of at most `maxLength`
+ * characters (bounded so a huge header costs nothing), split at the first colon; undefined if the
+ * header is absent or malformed. Callers turn that into their own error, never echoing the header.
+ */
+export function basicAuthorizationParts(
+  header: string | undefined,
+  maxLength: number,
+): { readonly user: string; readonly password: string } | undefined {
+  if (header === undefined || header.length > maxLength || !header.startsWith('Basic ')) {
+    return undefined;
+  }
   let text: string;
   try {
     text = decoder.decode(fromBase64(header.slice(6)));
   } catch {
-    throw fail();
+    return undefined;
   }
   const colon = text.indexOf(':');
-  const dot = text.indexOf('.');
-  if (colon < 0 || dot < 0 || dot > colon) throw fail();
-  const accountId = text.slice(0, dot);
-  const deviceText = text.slice(dot + 1, colon);
+  if (colon < 0) return undefined;
+  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** Parses an `Authorization` header; throws `UNAUTHENTICATED` on anything malformed. */
+export function parseAuthorization(header: string | undefined): DeviceCredentials {
+  const fail = () => new ApiError('UNAUTHENTICATED');
+  // 'Basic ' + base64 of '<36>.<1-3>:<43>'.
+  const parts = basicAuthorizationParts(header, 160);
+  if (parts === undefined) throw fail();
+  const dot = parts.user.indexOf('.');
+  if (dot < 0) throw fail();
+  const accountId = parts.user.slice(0, dot);
+  const deviceText = parts.user.slice(dot + 1);
   if (!isUuid(accountId) || !/^[1-9][0-9]{0,2}$/.test(deviceText)) throw fail();
   const deviceId = Number(deviceText);
   if (deviceId > MAX_DEVICE_ID) throw fail();
   let credential: Uint8Array;
   try {
-    credential = fromBase64Url(text.slice(colon + 1));
+    credential = fromBase64Url(parts.password);
   } catch {
     throw fail();
   }

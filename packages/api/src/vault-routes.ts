@@ -13,7 +13,8 @@
  * The signing and checking (HMAC, constant-time comparison, expiry) live in the server and vault
  * packages; this file only formats and parses, without crypto.
  */
-import { fromBase64, toBase64 } from './encoding.js';
+import { basicAuthorizationParts } from './credentials.js';
+import { toBase64 } from './encoding.js';
 import { ApiError, type ApiErrorCode, type VaultCredentialBody } from './errors.js';
 import { t, type Schema, type Static } from './schema.js';
 
@@ -52,7 +53,6 @@ export interface ParsedVaultCredential {
 const USERNAME = /^[A-Za-z0-9._+-]+$/;
 const PASSWORD = new RegExp(`^([0-9]{1,12}):([0-9a-f]{${2 * VAULT_CREDENTIAL_SIGNATURE_BYTES}})$`);
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** True if `username` may be a vault credential's username (an account id, no ':'). */
 export function isVaultUsername(username: unknown): username is string {
@@ -84,18 +84,11 @@ export function parseVaultPassword(
  */
 export function parseVaultAuthorization(header: string | undefined): ParsedVaultCredential {
   const fail = () => new ApiError('VAULT_CREDENTIAL_INVALID');
-  // 'Basic ' + base64 of '<≤128>:<≤12>:<20>': bounded so a huge header costs nothing.
-  if (header === undefined || header.length > 256 || !header.startsWith('Basic ')) throw fail();
-  let text: string;
-  try {
-    text = decoder.decode(fromBase64(header.slice(6)));
-  } catch {
-    throw fail();
-  }
-  const colon = text.indexOf(':');
-  if (colon < 0) throw fail();
-  const username = text.slice(0, colon);
-  const password = parseVaultPassword(text.slice(colon + 1));
+  // 'Basic ' + base64 of '<≤128>:<≤12>:<20>'.
+  const parts = basicAuthorizationParts(header, 256);
+  if (parts === undefined) throw fail();
+  const username = parts.user;
+  const password = parseVaultPassword(parts.password);
   if (!isVaultUsername(username) || password === undefined) throw fail();
   return { username, ...password };
 }
