@@ -30,7 +30,7 @@ import {
 } from '@sotto/client';
 import { createMemoryClientStore } from '@sotto/client/testing';
 import { IdentityKey, PublicKey, type PreKeyBundle, type ProtocolAddress } from '@sotto/protocol';
-import { spawnRelay, type RelayProcess } from '../../apps/server/test/support/relay-process.js';
+import { spawnRelay, type RelayProcess } from '@sotto/server-app/testing';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 800);
@@ -332,7 +332,7 @@ async function main(): Promise<void> {
       SOTTO_UNLIMITED_ADDRESSES: '127.0.0.1',
       SOTTO_LOG_LEVEL: 'info',
     },
-    60_000,
+    { timeoutMs: 60_000 },
   );
   try {
     const rates: Record<Impl, number[]> = { sotto: [], libsignal: [] };

@@ -38,7 +38,7 @@ import {
   encodeClientFrame,
 } from '@sotto/api';
 import { registerAccount, testNumber } from '../e2e/support/relay-client.js';
-import { processCpuMs, processMemoryKb, spawnRelay } from '../e2e/support/relay-process.js';
+import { processCpuMs, processMemoryKb, spawnRelay } from '@sotto/server-app/testing';
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 200);
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 50);

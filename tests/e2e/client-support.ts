@@ -19,7 +19,7 @@ import {
   type WebSocketFactory,
 } from '@sotto/client';
 import { createMemoryClientStore } from '@sotto/client/testing';
-import { spawnRelay, type RelayProcess } from '../../apps/server/test/support/relay-process.js';
+import { spawnRelay, type RelayProcess } from '@sotto/server-app/testing';
 
 export const wsFactory: WebSocketFactory = (url, options) =>
   new WebSocket(url, { headers: { ...options.headers } });
@@ -41,7 +41,7 @@ export async function startRelay(env: Record<string, string> = {}): Promise<Rela
       SOTTO_UNLIMITED_ADDRESSES: '127.0.0.1',
       ...env,
     },
-    60_000,
+    { timeoutMs: 60_000 },
   );
   return {
     process,

@@ -26,7 +26,7 @@ import {
   until,
   type RegisteredDevice,
 } from './support/relay-client.js';
-import { spawnRelay, type RelayProcess } from './support/relay-process.js';
+import { spawnRelay, type RelayProcess } from '@sotto/server-app/testing';
 
 const ACCOUNTS = 6;
 /** Sends in flight per sender, as a client with a small outbox window. */

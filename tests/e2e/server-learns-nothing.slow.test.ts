@@ -49,7 +49,7 @@ import {
   until,
   type RegisteredDevice,
 } from './support/relay-client.js';
-import { DEV_SMS_PREFIX, spawnRelay, type RelayProcess } from './support/relay-process.js';
+import { DEV_SMS_PREFIX, spawnRelay, type RelayProcess } from '@sotto/server-app/testing';
 
 const rng = (n: number): Uint8Array => randomBytes(n);
 const NUMBERS = { alice: '+14155557311', bob: '+14155558422' } as const;

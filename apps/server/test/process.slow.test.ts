@@ -17,7 +17,7 @@ import {
   toBase64,
   type ServerFrame,
 } from '@sotto/api';
-import { spawnRelay } from './support/relay-process.js';
+import { spawnRelay } from '../src/testing/index.js';
 
 async function registerOverHttp(
   url: string,

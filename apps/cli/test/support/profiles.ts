@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { spawnRelay, type RelayProcess } from './relay-process.js';
+import { spawnRelay, type RelayProcess } from '@sotto/server-app/testing';
 import { runSotto, type SottoResult } from './cli-process.js';
 
 export const PASSPHRASE = 'correct horse battery staple';

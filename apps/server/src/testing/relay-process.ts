@@ -1,22 +1,29 @@
 /**
- * The relay as a real child process for the end-to-end suites and the relay benchmark: the same
- * start-up as `apps/server/test/support/relay-process.ts` (which lives in another TypeScript
- * project and cannot be imported from here), plus what crash and leak tests need — the pid, every
- * stdout and stderr line kept for scanning, and SIGKILL/SIGTERM with the exit status.
- *
- * `node --conditions=sotto-source --import tsx apps/server/src/main.ts` on SOTTO_HOST=127.0.0.1,
- * SOTTO_PORT=0, waiting for the readiness line `{"msg":"sotto relay ready","url",…}`. With
- * SOTTO_SMS=console the relay prints `[sotto dev-only sms] to=<number> code=<code>` for each
- * verification code; `codeFor(number)` reads them.
+ * The relay as a real child process, as an operator runs it, for every process-level suite (the
+ * server app's own tests, the CLI's tests, tests/e2e and the benchmarks): `apps/server`'s
+ * `main` on SOTTO_HOST=127.0.0.1 and SOTTO_PORT=0, configured by SOTTO_* variables, waiting for
+ * the readiness line `{"msg":"sotto relay ready","url",…}`. From TypeScript sources (tests run
+ * with the `sotto-source` condition) it starts `src/main.ts` through tsx; from a build,
+ * `dist/src/main.js`. With SOTTO_SMS=console the relay prints
+ * `[sotto dev-only sms] to=<number> code=<code>` for each verification code; `codeFor(number)`
+ * reads the latest one. Crash and leak tests get the pid, every stdout and stderr line, and
+ * SIGKILL/SIGTERM with the exit status.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** The relay's entry point next to this module: `src/main.ts`, or `dist/src/main.js` when built. */
 export const RELAY_MAIN = fileURLToPath(
-  new URL('../../../apps/server/src/main.ts', import.meta.url),
+  new URL(FROM_SOURCE ? '../main.ts' : '../main.js', import.meta.url),
 );
-const SMS_LINE = /^\[sotto dev-only sms\] to=(\+[0-9]+) code=([0-9]{6})$/;
+const RUN_MAIN = FROM_SOURCE
+  ? ['--conditions=sotto-source', '--import', 'tsx', RELAY_MAIN]
+  : [RELAY_MAIN];
+
 export const DEV_SMS_PREFIX = '[sotto dev-only sms] ';
+const SMS_LINE = /^\[sotto dev-only sms\] to=(\+[0-9]+) code=([0-9]{6})$/;
 
 export interface RelayProcess {
   readonly child: ChildProcess;
@@ -39,14 +46,10 @@ export async function spawnRelay(
   env: Record<string, string>,
   options: { timeoutMs?: number; nodeArgs?: readonly string[] } = {},
 ): Promise<RelayProcess> {
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeArgs ?? []), '--conditions=sotto-source', '--import', 'tsx', RELAY_MAIN],
-    {
-      env: { ...process.env, SOTTO_HOST: '127.0.0.1', SOTTO_PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...RUN_MAIN], {
+    env: { ...process.env, SOTTO_HOST: '127.0.0.1', SOTTO_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let stderr = '';
   let partial = '';
