@@ -23,6 +23,8 @@ import {
   backupTag,
   type BackupResult,
   type ClientEvent,
+  type ClientStore,
+  type ClientStoreTransaction,
   type ContactInfo,
   type SottoClient,
   type StoredMessage,
@@ -30,12 +32,15 @@ import {
 import { createMemoryClientStore } from '@sotto/client/testing';
 import {
   newClient,
+  newNumber,
+  rawAccount,
   record,
   registeredClient,
   startRelay,
   until,
   type Relay,
 } from './client-support.js';
+import { writeSyntheticBackup } from './synthetic-backup.js';
 
 /** Cheap Argon2id for tests; production uses the vault client's default. */
 const FAST: VaultClientOptions = {
@@ -295,7 +300,7 @@ describe('backup and restore through a real relay', () => {
     await b.client.close();
   }, 120_000);
 
-  it("restores from the relay with the password of the relay's key vault (two SMS codes)", async () => {
+  it("restores from the relay with the password of the relay's key vault (one SMS code)", async () => {
     // No vault option: the client uses the key vault inside the relay, over HTTP.
     const backup = { vaultOptions: FAST };
     const { a, b, bEvents } = await chattingPair({ backup });
@@ -307,25 +312,53 @@ describe('backup and restore through a real relay', () => {
     const original = await history(a.client, b.accountId);
     await a.client.close();
 
+    // A first attempt fails after the provisional registration (a wrong password): the number is
+    // registered to a device with a throwaway identity key and no prekeys, so nobody can fetch a
+    // bundle — and the restore simply runs again.
+    const failed = await newClient(relay, { backup });
+    await failed.requestCode(a.number);
+    await expect(
+      failed.restoreFromBackup({
+        storage: 'relay',
+        password: 'not the password',
+        number: a.number,
+        code: await relay.process.codeFor(a.number),
+      }),
+    ).rejects.toSatisfy((e: unknown) => BackupError.is(e, 'VAULT_WRONG_PASSWORD'));
+    expect(failed.account).toBeNull();
+    await failed.close();
+    const stranger = await rawAccount(relay);
+    const fetchBundle = () =>
+      fetch(`${relay.url}/v1/keys/${a.accountId}/*`, {
+        headers: { authorization: stranger.authorization },
+      });
+    expect((await fetchBundle()).status).toBe(404);
+
     const a2 = await newClient(relay, { backup });
     await a2.requestCode(a.number);
-    const first = await relay.process.codeFor(a.number);
+    const code = await relay.process.codeFor(a.number);
+    const passes: string[] = [];
     const restored = await a2.restoreFromBackup({
       storage: 'relay',
       password: PASSWORD,
       number: a.number,
-      code: first,
-      // The SDK has requested the second code when it asks for it.
-      nextCode: async () => {
-        let next = first;
-        await until(
-          async () => (next = await relay.process.codeFor(a.number)) !== first,
-          20_000,
-          'the second code',
-        );
-        return next;
+      code,
+      onProgress: (p) => {
+        if (p.pass !== undefined && passes.at(-1) !== p.pass) passes.push(p.pass);
       },
     });
+    // Verified to the end, then written.
+    expect(passes).toEqual(['verify', 'write']);
+    // One SMS code: no second one was sent.
+    expect(await relay.process.codeFor(a.number)).toBe(code);
+    // B's first bundle of the restored device carries the restored identity key (the throwaway
+    // one of the provisional registration never had prekeys to hand out).
+    const known = (await b.client.contact(a.accountId)).identityKey!;
+    const res = await fetchBundle();
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { identityKey: string }).identityKey).toBe(
+      Buffer.from(known).toString('base64'),
+    );
     expect(restored).toMatchObject({ name: made.name, accountId: a.accountId, messages: 3 });
     expect(await history(a2, b.accountId)).toEqual(original);
     await chatOn(a2, a.accountId, b.client, b.accountId, bEvents);
@@ -353,7 +386,6 @@ describe('backup and restore through a real relay', () => {
         recoveryKey: shown,
         number: a.number,
         code: await relay.process.codeFor(a.number),
-        nextCode: () => Promise.reject(new Error('not reached')),
       }),
     ).rejects.toMatchObject({ code: 'REGISTRATION_LOCKED', apiCode: 'REGISTRATION_LOCKED' });
     expect(viaRelay.account).toBeNull();
@@ -374,5 +406,178 @@ describe('backup and restore through a real relay', () => {
     await chatOn(a2, a.accountId, b.client, b.accountId, bEvents);
     await a2.close();
     await b.client.close();
+  }, 120_000);
+
+  /** A memory store that counts every write, direct or in a transaction. */
+  function countingStore(): { store: ClientStore; writes: () => number } {
+    const inner = createMemoryClientStore();
+    let writes = 0;
+    const counted = (tx: ClientStoreTransaction): ClientStoreTransaction => ({
+      get: (ns, k) => tx.get(ns, k),
+      list: (ns) => tx.list(ns),
+      put: (ns, k, v) => {
+        writes++;
+        return tx.put(ns, k, v);
+      },
+      delete: (ns, k) => {
+        writes++;
+        return tx.delete(ns, k);
+      },
+    });
+    const store: ClientStore = {
+      ...counted(inner),
+      transaction: (fn) => inner.transaction((tx) => fn(counted(tx))),
+      close: () => inner.close(),
+    };
+    return { store, writes: () => writes };
+  }
+
+  /** A copy of `name` in a new memory storage, changed by `damage`. */
+  async function damaged(
+    from: BackupStorage,
+    name: string,
+    damage: (bytes: Uint8Array) => Uint8Array,
+  ): Promise<BackupStorage> {
+    const bytes = new Uint8Array(await new Response(await from.get(name)).arrayBuffer());
+    const out = new MemoryBackupStorage();
+    await out.put(name, [damage(bytes)]);
+    return out;
+  }
+
+  it('a truncated or altered archive writes nothing, even when the damage is in the last chunk', async () => {
+    const number = newNumber();
+    const source = new MemoryBackupStorage();
+    // Chunks of 1 KiB: the records of the first chunks are read long before the damage is seen.
+    const made = await writeSyntheticBackup(source, {
+      number,
+      messages: 400,
+      chunkSize: 1024,
+      compression: 'none',
+    });
+    const size = (await source.list())[0]!.size;
+    // docs/backup-format.md: the header length is at offset 10; every chunk but the last is
+    // chunk size + 16 bytes.
+    const lastChunkStart = (b: Uint8Array): number => {
+      const headerLength = (b[10]! << 8) | b[11]!;
+      return size - ((size - headerLength) % (1024 + 16) || 1024 + 16);
+    };
+    const cases: Array<[string, (b: Uint8Array) => Uint8Array, string]> = [
+      ['the last chunk dropped', (b) => b.slice(0, lastChunkStart(b)), 'TRUNCATED'],
+      ['cut inside the last chunk', (b) => b.slice(0, size - 5), 'CORRUPT_CHUNK'],
+      [
+        'a bit flipped in the last chunk',
+        (b) => {
+          const c = b.slice();
+          c[size - 20]! ^= 1;
+          return c;
+        },
+        'CORRUPT_CHUNK',
+      ],
+      ['bytes appended', (b) => Uint8Array.from([...b, 0, 1, 2]), 'TRAILING_DATA'],
+    ];
+    for (const [what, damage, code] of cases) {
+      const storage = await damaged(source, made.name, damage);
+      const { store, writes } = countingStore();
+      const client = await newClient(relay, { store });
+      const seen: Array<string | undefined> = [];
+      await expect(
+        client.restoreFromBackup({
+          storage,
+          recoveryKey: made.recoveryKey,
+          number,
+          code: '000000',
+          onProgress: (p) => seen.push(p.pass),
+        }),
+        what,
+      ).rejects.toSatisfy((e: unknown) => BackupError.is(e, code as 'TRUNCATED'));
+      // Records were read (pass 1 went far), yet nothing was written or registered.
+      expect(seen.length, what).toBeGreaterThan(1);
+      expect(seen.includes('write'), what).toBe(false);
+      expect(writes(), what).toBe(0);
+      expect(client.account, what).toBeNull();
+      await client.close();
+    }
+
+    // The intact archive restores (so the cases above fail for their damage alone).
+    const { store, writes } = countingStore();
+    const client = await newClient(relay, { store });
+    await client.requestCode(number);
+    const restored = await client.restoreFromBackup({
+      storage: source,
+      recoveryKey: made.recoveryKey,
+      number,
+      code: await relay.process.codeFor(number),
+    });
+    expect(restored).toMatchObject({ contacts: 3, messages: 400 });
+    expect(writes()).toBeGreaterThan(800);
+    const contacts = await client.contacts();
+    expect(contacts).toHaveLength(3);
+    let total = 0;
+    for (const c of contacts) total += (await client.messages(c.accountId)).length;
+    expect(total).toBe(400);
+    await client.close();
+  }, 120_000);
+
+  it('a restore stops when the archive changes between its two passes', async () => {
+    const number = newNumber();
+    const source = new MemoryBackupStorage();
+    const made = await writeSyntheticBackup(source, {
+      number,
+      messages: 300,
+      chunkSize: 1024,
+      compression: 'none',
+    });
+    const bytes = new Uint8Array(await new Response(await source.get(made.name)).arrayBuffer());
+    // Storage that serves the archive once, then something else under the same name.
+    const switching = (second: Uint8Array): BackupStorage => {
+      let gets = 0;
+      return {
+        put: (name, stream) => source.put(name, stream),
+        list: () => source.list(),
+        delete: (name) => source.delete(name),
+        get: (name) => {
+          gets++;
+          const body = gets === 1 ? bytes : second;
+          void name;
+          return Promise.resolve(new Response(body).body!);
+        },
+      };
+    };
+    // The same archive cut at a chunk boundary the second time: pass 2 notices the cut.
+    const cut = bytes.slice(0, bytes.length - 2 * (1024 + 16));
+    // Another archive of the same account (same backup key, another backup id) the second time:
+    // refused before its first record.
+    const other = new MemoryBackupStorage();
+    await writeSyntheticBackup(other, { number, messages: 10, name: made.name, keysOf: made });
+    const foreign = new Uint8Array(await new Response(await other.get(made.name)).arrayBuffer());
+    for (const [what, second, code] of [
+      ['cut', cut, 'TRUNCATED'],
+      ['foreign', foreign, 'STORAGE_IO'],
+    ] as const) {
+      const client = await newClient(relay);
+      await client.requestCode(number);
+      await expect(
+        client.restoreFromBackup({
+          storage: switching(second),
+          recoveryKey: made.recoveryKey,
+          number,
+          code: await relay.process.codeFor(number),
+        }),
+        what,
+      ).rejects.toSatisfy((e: unknown) => BackupError.is(e, code));
+      // The store does not say "registered": the restore can simply run again.
+      expect(client.account, what).toBeNull();
+      await client.close();
+    }
+    const client = await newClient(relay);
+    await client.requestCode(number);
+    const restored = await client.restoreFromBackup({
+      storage: switching(bytes),
+      recoveryKey: made.recoveryKey,
+      number,
+      code: await relay.process.codeFor(number),
+    });
+    expect(restored.messages).toBe(300);
+    await client.close();
   }, 120_000);
 });

@@ -6,7 +6,11 @@
 export type SqliteClientStoreErrorCode =
   /** The passphrase does not unwrap the store key. Nothing was changed. */
   | 'WRONG_PASSPHRASE'
-  /** The store is locked and no passphrase was given (nor a keychain that holds its key). */
+  /**
+   * The store is locked and no passphrase was given (nor a keychain that holds its key). When the
+   * store has a keychain wrap and a keychain was given, `cause` is the KEYCHAIN_* error saying why
+   * the keychain did not unlock it.
+   */
   | 'PASSPHRASE_REQUIRED'
   /** A new passphrase is too short to be the key of a store (see MIN_PASSPHRASE_LENGTH). */
   | 'WEAK_PASSPHRASE'
@@ -25,7 +29,16 @@ export type SqliteClientStoreErrorCode =
   /** A transaction handle was used after its transaction ended. */
   | 'TRANSACTION_ENDED'
   /** A namespace or key is not a string, or is too long. */
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  /** The OS keychain's command-line tool (`secret-tool` of libsecret) is not installed. */
+  | 'KEYCHAIN_NOT_INSTALLED'
+  /**
+   * The OS keychain cannot be used now: no Secret Service on the session bus, the keychain is
+   * locked (or its unlock prompt was dismissed), or it did not answer in time.
+   */
+  | 'KEYCHAIN_UNAVAILABLE'
+  /** The keychain's entry for a store is missing, malformed, or does not unlock the store. */
+  | 'KEYCHAIN_ENTRY_INVALID';
 
 export class SqliteClientStoreError extends Error {
   override readonly name = 'SqliteClientStoreError';

@@ -56,3 +56,18 @@ export const LOCK_WAIT_MS = 250;
 
 /** Namespaces and keys are length-prefixed with 32 bits; this bounds them well inside that. */
 export const MAX_NAME_BYTES = 65_536;
+
+/**
+ * How long one call of the OS keychain's tool (`secret-tool`) may take. Generous: the keychain may
+ * show an unlock prompt that a person answers; without a prompter it fails at once.
+ */
+export const KEYCHAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * The most output read from the keychain's tool. A store's keychain secret is 32 bytes (44 in
+ * base64); anything near this bound is not an entry Sotto wrote.
+ */
+export const KEYCHAIN_MAX_OUTPUT_BYTES = 64 * 1024;
+
+/** Service and account names passed to the keychain: short, printable, never option-like. */
+export const KEYCHAIN_MAX_NAME_LENGTH = 256;

@@ -65,10 +65,11 @@ export interface SqliteClientStore extends ClientStore {
   /** Re-wraps the store key under `next` after checking `current`; no value is re-encrypted. */
   changePassphrase(current: string, next: string): Promise<void>;
   /**
-   * Removes the keychain wrap (and the keychain's secret, if this store was opened with the
-   * keychain); the passphrase remains the only key.
+   * Removes the keychain wrap, then the keychain's secret (from `keychain`, or else the keychain
+   * this store was opened with, if any); the passphrase remains the only key. The wrap is gone even
+   * if removing the secret fails (the promise then rejects with the keychain's error).
    */
-  forgetKeychain(): Promise<void>;
+  forgetKeychain(keychain?: KeychainPort): Promise<void>;
 }
 
 export interface SqliteClientStoreDescription {
@@ -316,19 +317,45 @@ async function unlockExisting(
 
   let storeKey: Uint8Array | undefined;
   let unlockedWith: 'passphrase' | 'keychain' = 'keychain';
+  /** Why the keychain did not unlock the store (the cause of PASSPHRASE_REQUIRED). */
+  let keychainFailure: SqliteClientStoreError | undefined;
   if (options.keychain !== undefined && keychainWrap !== undefined) {
     // A keychain that fails (locked, no session bus) falls back to the passphrase.
-    const secret = await options.keychain
-      .get(keychainWrap.service, keychainWrap.account)
-      .catch(() => undefined);
-    if (secret !== undefined) storeKey = unwrapWithKeychainKey(storeId, keychainWrap, secret);
+    let secret: Uint8Array | undefined;
+    try {
+      secret = await options.keychain.get(keychainWrap.service, keychainWrap.account);
+    } catch (err) {
+      keychainFailure = SqliteClientStoreError.is(err)
+        ? err
+        : new SqliteClientStoreError('KEYCHAIN_UNAVAILABLE', 'the OS keychain failed', {
+            cause: err,
+          });
+    }
+    if (secret !== undefined) {
+      storeKey = unwrapWithKeychainKey(storeId, keychainWrap, secret);
+      secret.fill(0);
+      if (storeKey === undefined) {
+        keychainFailure = new SqliteClientStoreError(
+          'KEYCHAIN_ENTRY_INVALID',
+          "the OS keychain's entry for this store does not unlock it (it was replaced or changed)",
+        );
+      }
+    } else if (keychainFailure === undefined) {
+      keychainFailure = new SqliteClientStoreError(
+        'KEYCHAIN_ENTRY_INVALID',
+        'the OS keychain holds no entry for this store (it was removed, or this is another machine)',
+      );
+    }
   }
   if (storeKey === undefined) {
     unlockedWith = 'passphrase';
     if (options.passphrase === undefined) {
       throw new SqliteClientStoreError(
         'PASSPHRASE_REQUIRED',
-        'the store is locked: a passphrase is needed',
+        keychainFailure === undefined
+          ? 'the store is locked: a passphrase is needed'
+          : `the store is locked and the keychain did not unlock it (${keychainFailure.message}): a passphrase is needed`,
+        keychainFailure === undefined ? undefined : { cause: keychainFailure },
       );
     }
     storeKey = await unwrapWithPassphrase(storeId, passphraseWrap, options.passphrase);
@@ -627,7 +654,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
     });
   }
 
-  forgetKeychain(): Promise<void> {
+  forgetKeychain(keychain: KeychainPort | undefined = this.#keychain): Promise<void> {
     return this.#enqueue(async () => {
       this.#checkOpen();
       const header = readHeader(this.#db);
@@ -635,7 +662,7 @@ class SqliteClientStoreImpl implements SqliteClientStore {
       if (row === undefined) return;
       const wrap = decodeKeychainWrap(row);
       this.#removeHeader.run(HEADER_KEYCHAIN_WRAP);
-      if (this.#keychain !== undefined) await this.#keychain.delete(wrap.service, wrap.account);
+      if (keychain !== undefined) await keychain.delete(wrap.service, wrap.account);
     });
   }
 

@@ -119,6 +119,12 @@ function storeFailure(err: SqliteClientStoreError, ctx: ErrorContext): Failure {
     case 'TRANSACTION_ENDED':
     case 'BAD_ARGUMENT':
       return { message: `internal error: ${err.message}`, exitCode: EXIT.FAILURE };
+    // The OS keychain (docs/cli.md "Data at rest"): the adapter's messages say what to do.
+    case 'KEYCHAIN_NOT_INSTALLED':
+    case 'KEYCHAIN_ENTRY_INVALID':
+      return { message: err.message, exitCode: EXIT.FAILURE };
+    case 'KEYCHAIN_UNAVAILABLE':
+      return { message: err.message, exitCode: EXIT.UNAVAILABLE };
   }
 }
 
@@ -234,6 +240,7 @@ function serverFailure(err: ClientError, ctx: ErrorContext): Failure {
     case 'INVALID_KEY':
     case 'INVALID_REQUEST':
     case 'KEYS_NOT_FOUND':
+    case 'LINKED_DEVICES_PRESENT':
     case 'MISMATCHED_DEVICES':
     case 'NOT_FOUND':
     case 'PAYLOAD_TOO_LARGE':

@@ -15,6 +15,7 @@ import {
   type SqliteClientStore,
 } from '@sotto/client-store-sqlite';
 import { CliError } from './cli-error.js';
+import { requireOsKeychain, unlockWithKeychain } from './keychain.js';
 import { promptHidden } from './terminal/prompt.js';
 
 export const STORE_FILE = 'store.sqlite';
@@ -59,17 +60,38 @@ export function requireProfile(profileDir: string): void {
   }
 }
 
-/** Opens (or, with `create`, creates) the profile's store, asking for the passphrase. */
+/**
+ * Opens (or, with `create`, creates) the profile's store. An existing profile whose keychain wrap
+ * the OS keychain opens needs no passphrase (keychain.ts); otherwise the passphrase is asked for.
+ * With `keychain`, the store key is also wrapped by the OS keychain (checked before any prompt; a
+ * new profile whose keychain enrolment fails is removed again).
+ */
 export async function openProfileStore(
   profileDir: string,
-  options: { readonly create: boolean; readonly passphrase?: string },
+  options: { readonly create: boolean; readonly passphrase?: string; readonly keychain?: boolean },
 ): Promise<{ store: SqliteClientStore; created: boolean }> {
   const path = storePath(profileDir);
   const exists = existsSync(path);
   if (!exists && !options.create) requireProfile(profileDir);
+  if (exists && options.passphrase === undefined) {
+    const unlocked = await unlockWithKeychain(path);
+    if (unlocked !== undefined) return { store: unlocked, created: false };
+  }
+  const keychain = options.keychain === true ? requireOsKeychain() : undefined;
+  await keychain?.check();
   const passphrase = options.passphrase ?? (await readPassphrase(exists ? 'unlock' : 'create'));
-  const store = await openSqliteClientStore({ path, passphrase, create: options.create });
-  return { store, created: !exists };
+  try {
+    const store = await openSqliteClientStore({
+      path,
+      passphrase,
+      create: options.create,
+      ...(keychain === undefined ? {} : { keychain }),
+    });
+    return { store, created: !exists };
+  } catch (err) {
+    if (!exists && keychain !== undefined) discardNewProfileStore(profileDir);
+    throw err;
+  }
 }
 
 /** Removes a store this run created and could not finish setting up (a failed registration). */

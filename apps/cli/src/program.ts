@@ -17,6 +17,7 @@ import { chat } from './commands/chat.js';
 import { alias, contacts } from './commands/contacts.js';
 import { devices } from './commands/devices.js';
 import { addDevice, link } from './commands/link.js';
+import { keychain } from './commands/keychain.js';
 import { changePassphrase } from './commands/passphrase.js';
 import { pin } from './commands/pin.js';
 import { register } from './commands/register.js';
@@ -67,7 +68,11 @@ function buildProgram(ctx: RunContext): Command {
     .description('register a phone number (asks the server to send a verification code by SMS)')
     .argument('<number>', 'phone number in E.164 form, e.g. +14155550100')
     .option('--code <code>', 'a 6-digit code sent earlier (skips requesting a new one)')
-    .action((number: string, options: { code?: string }) =>
+    .option(
+      '--keychain',
+      'also unlock the new profile with the OS keychain (no passphrase prompts)',
+    )
+    .action((number: string, options: { code?: string; keychain?: boolean }) =>
       register(number, options, globals(), ctx),
     );
 
@@ -151,7 +156,11 @@ function buildProgram(ctx: RunContext): Command {
     .command('link')
     .description('make this (new) profile another device of an existing account')
     .option('--no-qr', 'print the link URI only')
-    .action((options: { qr: boolean }) => link(options, globals(), ctx));
+    .option(
+      '--keychain',
+      'also unlock the new profile with the OS keychain (no passphrase prompts)',
+    )
+    .action((options: { qr: boolean; keychain?: boolean }) => link(options, globals(), ctx));
 
   program
     .command('status')
@@ -164,6 +173,20 @@ function buildProgram(ctx: RunContext): Command {
     .command('change')
     .description('choose a new passphrase (re-wraps the store key)')
     .action(() => changePassphrase(globals(), ctx));
+
+  const keychainCommand = program
+    .command('keychain')
+    .description('unlock the profile with the OS keychain instead of typing the passphrase');
+  for (const [action, description] of [
+    ['enable', 'let the OS keychain unlock this profile (asks for the passphrase once)'],
+    ['disable', 'remove the keychain entry: sotto asks for the passphrase again'],
+    ['status', 'whether the OS keychain unlocks this profile'],
+  ] as const) {
+    keychainCommand
+      .command(action)
+      .description(description)
+      .action(() => keychain(action, globals(), ctx));
+  }
 
   const backupCommand = program
     .command('backup')

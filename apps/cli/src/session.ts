@@ -49,12 +49,13 @@ export function serverUrlFrom(globals: GlobalOptions, saved: string | undefined)
 export async function openSession(
   globals: GlobalOptions,
   ctx: RunContext,
-  options: { readonly create?: boolean } = {},
+  options: { readonly create?: boolean; readonly keychain?: boolean } = {},
 ): Promise<Session> {
   const profileDir = profileDirectory(globals.profile);
   ctx.profileDir = profileDir;
   const { store, created } = await openProfileStore(profileDir, {
     create: options.create ?? false,
+    keychain: options.keychain === true,
   });
   try {
     const settings = await readSettings(store);

@@ -25,6 +25,9 @@ describe('describeFailure', () => {
       CLOSED: EXIT.FAILURE,
       TRANSACTION_ENDED: EXIT.FAILURE,
       BAD_ARGUMENT: EXIT.FAILURE,
+      KEYCHAIN_NOT_INSTALLED: EXIT.FAILURE,
+      KEYCHAIN_UNAVAILABLE: EXIT.UNAVAILABLE,
+      KEYCHAIN_ENTRY_INVALID: EXIT.FAILURE,
     };
     for (const [code, exit] of Object.entries(codes)) {
       const f = describeFailure(

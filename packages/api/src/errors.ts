@@ -57,6 +57,10 @@ export const API_ERRORS = {
   ],
   DEVICE_LIMIT_REACHED: [409, 'The account already has the maximum number of devices.'],
   PREKEY_STORE_FULL: [409, 'Storing these one-time prekeys would exceed the per-device limit.'],
+  LINKED_DEVICES_PRESENT: [
+    409,
+    'The account has linked devices, which hold the old identity key: remove them first.',
+  ],
   VAULT_CONFLICT: [409, 'The key vault record kept changing under concurrent requests; retry.'],
   STALE_DEVICES: [
     410,

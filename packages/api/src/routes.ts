@@ -256,6 +256,22 @@ export const routes = {
     response: { 204: null },
   }),
 
+  /**
+   * Replaces the account's identity key (primary only; Signal-Server's keys upload accepts an
+   * identity key change from the primary only). Every prekey of the account is dropped in the
+   * same transaction, since their signatures were made with the old identity: upload new ones
+   * signed by the new key next (`uploadKeys`). Refused with LINKED_DEVICES_PRESENT while linked
+   * devices exist (they hold the old identity). A restore registers with a throwaway identity,
+   * reads the backup, then sets the restored identity here: one SMS code (docs/backups.md).
+   */
+  setIdentityKey: route({
+    method: 'PUT',
+    url: '/v1/accounts/me/identity-key',
+    auth: 'primary',
+    body: t.object({ identityKey: ecPublicKey }),
+    response: { 204: null },
+  }),
+
   /** Finds the account id registered to a number (numbers travel in bodies, never in paths). */
   lookupAccount: route({
     method: 'POST',

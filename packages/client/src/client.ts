@@ -247,9 +247,10 @@ export class SottoClient {
 
   /**
    * On a fresh store: restores a backup (with the recovery key, or the password through the key
-   * vault), registers the number again with its SMS code — same account, the restored identity
-   * key, new device keys — and writes contacts, verification states, messages and settings. A
-   * wrong key fails before anything is written. Then `connect()` as usual.
+   * vault), registers the number again with its one SMS code — same account, the restored identity
+   * key, new device keys — and writes contacts, verification states, messages and settings. The
+   * archive is read twice (verified, then written), with constant memory; a wrong key or a
+   * damaged archive fails before anything is written. Then `connect()` as usual.
    */
   restoreFromBackup(options: RestoreOptions): Promise<RestoreResult> {
     return restoreFromBackup(

@@ -179,6 +179,16 @@ describe('error registry coverage', () => {
         remoteAddress: freshIp(),
       });
     },
+    LINKED_DEVICES_PRESENT: async () => {
+      const dave = await register(h);
+      await linkDevice(h, dave);
+      return http({
+        method: 'PUT',
+        url: '/v1/accounts/me/identity-key',
+        headers: authed(dave),
+        payload: { identityKey: b64(ecKey()) },
+      });
+    },
     PREKEY_STORE_FULL: async () => {
       const batch = (start: number) =>
         Array.from({ length: 100 }, (_, i) => ({ keyId: start + i, publicKey: b64(ecKey()) }));

@@ -185,3 +185,72 @@ describe('keys', () => {
     expect(full.json<ErrorBody>().error.code).toBe('PREKEY_STORE_FULL');
   });
 });
+
+describe('identity key change (primary only)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const setIdentity = (d: { authorization: string }, identityKey: Uint8Array) =>
+    h.app.inject({
+      method: 'PUT',
+      url: '/v1/accounts/me/identity-key',
+      headers: { authorization: d.authorization },
+      payload: { identityKey: b64(identityKey) },
+    });
+
+  it('replaces the key and drops the prekeys signed by the old one; audits without the key', async () => {
+    const alice = await register(h);
+    const bob = await register(h);
+    await uploadKeys(h, bob);
+    const identityKey = ecKey();
+    expect((await setIdentity(bob, identityKey)).statusCode).toBe(204);
+    // Until bob uploads keys signed by the new identity, nobody gets a bundle.
+    const fetched = await h.app.inject({
+      method: 'GET',
+      url: `/v1/keys/${bob.accountId}/1`,
+      headers: authed(alice),
+    });
+    expect(fetched.statusCode).toBe(404);
+    expect(fetched.json<ErrorBody>().error.code).toBe('KEYS_NOT_FOUND');
+    await uploadKeys(h, bob);
+    const after = await h.app.inject({
+      method: 'GET',
+      url: `/v1/keys/${bob.accountId}/1`,
+      headers: authed(alice),
+    });
+    expect(after.json<ResponseBody<'fetchKeys'>>().identityKey).toBe(b64(identityKey));
+    const audit = await h.storage.readAuditLog(0, 100);
+    const changed = audit.filter((r) => r.event === 'identity-key-changed');
+    expect(changed.map((r) => [r.accountId, r.deviceId, r.details])).toEqual([
+      [bob.accountId, 1, null],
+    ]);
+    expect(JSON.stringify(audit)).not.toContain(b64(identityKey));
+  });
+
+  it('refuses a linked device, and the primary while linked devices exist', async () => {
+    const bob = await register(h);
+    const linked = await linkDevice(h, bob);
+    const byLinked = await setIdentity(linked, ecKey());
+    expect(byLinked.statusCode).toBe(403);
+    expect(byLinked.json<ErrorBody>().error.code).toBe('FORBIDDEN');
+    const byPrimary = await setIdentity(bob, ecKey());
+    expect(byPrimary.statusCode).toBe(409);
+    expect(byPrimary.json<ErrorBody>().error.code).toBe('LINKED_DEVICES_PRESENT');
+    const account = await h.storage.getAccount(bob.accountId);
+    expect(Buffer.from(account!.identityKey).equals(Buffer.from(bob.identityKey))).toBe(true);
+  });
+
+  it('rejects a malformed key', async () => {
+    const bob = await register(h);
+    const bad = ecKey();
+    bad[0] = 6;
+    const res = await setIdentity(bob, bad);
+    expect(res.statusCode).toBe(400);
+    expect(res.json<ErrorBody>().error.code).toBe('INVALID_KEY');
+  });
+});

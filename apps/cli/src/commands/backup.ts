@@ -567,12 +567,6 @@ export async function backupRestore(
       await client.requestCode(number);
       code = await askCode();
     }
-    const needsSecondCode = storage === 'relay' || options.password === true;
-    if (needsSecondCode) {
-      process.stderr.write(
-        'The backup is reached through the relay: the number is registered twice (two codes).\n',
-      );
-    }
     const { bar, onProgress } = progressReporter('Restoring');
     let result;
     try {
@@ -584,7 +578,6 @@ export async function backupRestore(
         ...(options.name === undefined ? {} : { name: options.name }),
         namespaces: BACKUP_NAMESPACES,
         onProgress,
-        nextCode: askCode,
         ...(process.env.SOTTO_PIN === undefined ? {} : { pin: process.env.SOTTO_PIN }),
       });
     } catch (err) {

@@ -22,10 +22,13 @@ import {
   type RunContext,
 } from '../session.js';
 import { terminalQr } from '../terminal/render.js';
+import { KEYCHAIN_ON } from './keychain.js';
 
 export interface LinkOptions {
   /** Draw the QR code (default true). */
   readonly qr: boolean;
+  /** Also wrap the store key with the OS keychain (keychain.ts): later runs need no passphrase. */
+  readonly keychain?: boolean;
 }
 
 export async function link(
@@ -33,7 +36,10 @@ export async function link(
   globals: GlobalOptions,
   ctx: RunContext,
 ): Promise<void> {
-  const session = await openSession(globals, ctx, { create: true });
+  const session = await openSession(globals, ctx, {
+    create: true,
+    keychain: options.keychain === true,
+  });
   let linked = false;
   try {
     const { client } = session;
@@ -75,6 +81,7 @@ export async function link(
       `Linked to ${account.number ?? account.accountId} on ${session.serverUrl} as device ${account.deviceId}.\n` +
         `Check that this is your account. Profile: ${session.profileDir}\n`,
     );
+    if (session.store.describe().keychainWrap) process.stdout.write(`${KEYCHAIN_ON}\n`);
   } finally {
     await closeSession(session);
     if (!linked && session.created) discardNewProfileStore(session.profileDir);

@@ -16,11 +16,14 @@ import { normaliseNumber } from '../contacts.js';
 import { discardNewProfileStore, writeSettings } from '../profile.js';
 import { closeSession, openSession, type GlobalOptions, type RunContext } from '../session.js';
 import { promptLine } from '../terminal/prompt.js';
+import { KEYCHAIN_ON } from './keychain.js';
 import { canAskPin, existingPin } from './pin.js';
 
 export interface RegisterOptions {
   /** A code from an earlier request (skips asking for a new one). */
   readonly code?: string;
+  /** Also wrap the store key with the OS keychain (keychain.ts): later runs need no passphrase. */
+  readonly keychain?: boolean;
 }
 
 const CODE = /^[0-9]{6}$/;
@@ -41,7 +44,10 @@ export async function register(
   if (options.code !== undefined && !CODE.test(options.code)) {
     throw new CliError('USAGE', 'a verification code has 6 digits');
   }
-  const session = await openSession(globals, ctx, { create: true });
+  const session = await openSession(globals, ctx, {
+    create: true,
+    keychain: options.keychain === true,
+  });
   let registered = false;
   try {
     const { client } = session;
@@ -78,6 +84,7 @@ export async function register(
       `Registered ${account.number ?? number} on ${session.serverUrl} (device ${account.deviceId}).\n`,
     );
     process.stdout.write(`Profile: ${session.profileDir}\n`);
+    if (session.store.describe().keychainWrap) process.stdout.write(`${KEYCHAIN_ON}\n`);
   } finally {
     await closeSession(session);
     if (!registered && session.created) discardNewProfileStore(session.profileDir);

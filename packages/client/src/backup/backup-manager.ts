@@ -57,14 +57,19 @@ import {
 /** Progress of a long backup task (create or restore). */
 export interface BackupProgress {
   readonly phase: 'backup' | 'restore';
-  /** Records produced (create) or read (restore) so far. */
+  /** Records produced (create) or read (restore: in the current pass) so far. */
   readonly records: number;
-  /** Records expected (create: counted beforehand). */
+  /** Records expected (create: counted beforehand; restore: in pass 2, counted by pass 1). */
   readonly totalRecords?: number;
-  /** Archive bytes written (create) or read (restore) so far. */
+  /** Archive bytes written (create) or read (restore, both passes together) so far. */
   readonly bytes: number;
-  /** Archive size (restore, when the storage lists it). */
+  /**
+   * Restore: archive bytes of both passes against twice the archive size (when the storage lists
+   * it): a restore reads the archive once to verify it and once to write it.
+   */
   readonly totalBytes?: number;
+  /** Restore: 'verify' (pass 1, nothing written) or 'write' (pass 2). */
+  readonly pass?: 'verify' | 'write';
 }
 
 /** What the SDK's backup features need that a client is configured with. */

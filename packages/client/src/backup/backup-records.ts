@@ -276,28 +276,31 @@ export async function* exportRecords(
 export type StagedWrite = readonly [namespace: string, key: string, value: Uint8Array];
 
 /**
- * Collects an archive's records for a restore (nothing is written here): the account first,
- * then what `writes` turns into store records once the account id on the relay is known.
- * Records that name a contact or conversation the archive does not hold are skipped
- * (docs/backup-format.md §6.3).
+ * The two passes of a restore over an archive's records (restore.ts). Pass 1 (`add`) keeps only
+ * what later records refer to — the account, contacts, which contact each direct conversation is
+ * with, settings — and counts the messages, which are the bulk and are not kept. Pass 2 turns each
+ * message into its store writes (`messageWrites`) as it streams by; `contactWrites` and
+ * `settingWrites` come from what pass 1 kept. Nothing is written here. Records that name a contact
+ * or conversation the archive does not hold are skipped (docs/backup-format.md §6.3).
  */
 export class RecordImporter {
   #account: AccountRecord | null = null;
   readonly #contacts = new Map<number, ContactRecord>();
   readonly #conversations = new Map<number, string>();
-  readonly #messages: MessageRecord[] = [];
+  #messageCount = 0;
   readonly #settings = new Map<string, SettingRecord['value']>();
 
   constructor(private readonly now: number) {}
 
   get messageCount(): number {
-    return this.#messages.length;
+    return this.#messageCount;
   }
 
   get settings(): ReadonlyMap<string, SettingRecord['value']> {
     return this.#settings;
   }
 
+  /** Pass 1: takes one record (messages are only counted). */
   add(record: ContentRecord | { readonly type: 'backup-info' }): void {
     switch (record.type) {
       case 'backup-info':
@@ -316,7 +319,7 @@ export class RecordImporter {
         return;
       }
       case 'message':
-        this.#messages.push(record);
+        this.#messageCount++;
         return;
       case 'setting':
         this.#settings.set(record.key, record.value);
@@ -352,15 +355,15 @@ export class RecordImporter {
     return n;
   }
 
-  /**
-   * The store writes for contacts, trust, messages and app settings. `accountId` is the account
-   * on the relay now (the archive's, unless the number was registered anew since); the
-   * account's own messages are filed under it. Only app namespaces in `namespaces` are restored
-   * from `store:` settings (an archive never writes into the SDK's own namespaces).
-   */
-  writes(accountId: string, namespaces: readonly string[] = []): StagedWrite[] {
+  /** The account's id in the archive (its own messages are filed under the id it has now). */
+  #self(accountId: string): (id: string) => string {
     const archived = this.#account?.accountId;
-    const self = (id: string): string => (id === archived ? accountId : id);
+    return (id: string): string => (id === archived ? accountId : id);
+  }
+
+  /** The store writes for contacts and their trust (numbers, identity keys, verification). */
+  contactWrites(): StagedWrite[] {
+    const archived = this.#account?.accountId;
     const out: StagedWrite[] = [];
     for (const c of this.#contacts.values()) {
       if (c.serviceId === archived) continue;
@@ -377,44 +380,59 @@ export class RecordImporter {
         out.push([NS.identities, c.serviceId, encodeTrust(trust)]);
       }
     }
-    for (const m of this.#messages) {
-      const archivedConversation = this.#conversations.get(m.conversationId);
-      if (archivedConversation === undefined || m.authorMessageId === undefined) continue;
-      const conversation = self(archivedConversation);
-      const outgoing = m.authorRecipientId === 0;
-      const authorService = outgoing
-        ? archived
-        : this.#contacts.get(m.authorRecipientId)?.serviceId;
-      if (authorService === undefined) continue;
-      const author = self(authorService);
-      let status: OutgoingStatus | undefined;
-      if (outgoing) {
-        const receipt = m.receipts[0];
-        status = receipt === undefined ? undefined : STATUS_OF[receipt.status];
-      } else if (m.read) {
-        status = 'read';
-      }
-      const message: StoredMessage = {
-        id: m.authorMessageId,
-        conversation,
-        author,
-        authorDevice: m.authorDeviceId ?? 0,
-        direction: outgoing ? 'outgoing' : 'incoming',
-        body: m.body,
-        sentAt: m.sentAtMs,
-        storedAt: m.receivedAtMs,
-        ...(m.serverTimestampMs === undefined ? {} : { serverTimestamp: m.serverTimestampMs }),
-        ...(status === undefined ? {} : { status }),
-      };
-      // The same keys as messaging/message-store.ts `putMessage`.
-      const key = `${padNumber(message.sentAt)}.${message.author}.${message.id}`;
-      out.push([messagesNamespace(conversation), key, toJsonBytes(message)]);
-      out.push([
-        NS.messageIndex,
-        `${message.author}/${message.id}`,
-        encoder.encode(`${conversation} ${key}`),
-      ]);
+    return out;
+  }
+
+  /**
+   * Pass 2: appends to `out` the store writes of one message (none if it names a conversation or
+   * author the archive lacks). `accountId` is the account on the relay now (the archive's, unless
+   * the number was registered anew since); the account's own messages are filed under it.
+   */
+  messageWrites(m: MessageRecord, accountId: string, out: StagedWrite[]): void {
+    const archived = this.#account?.accountId;
+    const self = this.#self(accountId);
+    const archivedConversation = this.#conversations.get(m.conversationId);
+    if (archivedConversation === undefined || m.authorMessageId === undefined) return;
+    const conversation = self(archivedConversation);
+    const outgoing = m.authorRecipientId === 0;
+    const authorService = outgoing ? archived : this.#contacts.get(m.authorRecipientId)?.serviceId;
+    if (authorService === undefined) return;
+    const author = self(authorService);
+    let status: OutgoingStatus | undefined;
+    if (outgoing) {
+      const receipt = m.receipts[0];
+      status = receipt === undefined ? undefined : STATUS_OF[receipt.status];
+    } else if (m.read) {
+      status = 'read';
     }
+    const message: StoredMessage = {
+      id: m.authorMessageId,
+      conversation,
+      author,
+      authorDevice: m.authorDeviceId ?? 0,
+      direction: outgoing ? 'outgoing' : 'incoming',
+      body: m.body,
+      sentAt: m.sentAtMs,
+      storedAt: m.receivedAtMs,
+      ...(m.serverTimestampMs === undefined ? {} : { serverTimestamp: m.serverTimestampMs }),
+      ...(status === undefined ? {} : { status }),
+    };
+    // The same keys as messaging/message-store.ts `putMessage`.
+    const key = `${padNumber(message.sentAt)}.${message.author}.${message.id}`;
+    out.push([messagesNamespace(conversation), key, toJsonBytes(message)]);
+    out.push([
+      NS.messageIndex,
+      `${message.author}/${message.id}`,
+      encoder.encode(`${conversation} ${key}`),
+    ]);
+  }
+
+  /**
+   * The app settings to restore: only app namespaces in `namespaces` are restored from `store:`
+   * settings (an archive never writes into the SDK's own namespaces).
+   */
+  settingWrites(namespaces: readonly string[] = []): StagedWrite[] {
+    const out: StagedWrite[] = [];
     for (const [key, value] of this.#settings) {
       if (!key.startsWith(STORE_SETTING_PREFIX) || !(value instanceof Uint8Array)) continue;
       const rest = key.slice(STORE_SETTING_PREFIX.length);

@@ -1,28 +1,40 @@
 /**
  * Restoring a backup onto a fresh store (docs/backups.md "Restoring"; docs/client.md):
  *
+ * 0. Archives on the relay, and a key vault on the relay, answer only a registered device. Then
+ *    the restore first registers with the SMS code and a throwaway identity key, uploading NO
+ *    prekeys (nobody can fetch a bundle, so no contact ever sees that key), downloads the archive
+ *    and asks the vault with that device's credential, and in step 3 sets the restored identity
+ *    key: one SMS code. A registration lock stops this first registration unless the PIN is given
+ *    (the master key that would open it is inside the archive): docs/backups.md "Registration
+ *    lock".
  * 1. The backup key: from the recovery key (through the archive's key slot) or from the key vault
  *    with the password (OPAQUE, one of the vault's 10 guesses).
- * 2. The archive is opened — a wrong key fails here, before anything is read or written — and
- *    read to the end into memory (`RecordImporter`): truncation is only detectable at the end,
- *    so nothing is written before the whole archive authenticated.
- * 3. The number is registered again with the SMS code: the relay keeps the account id; the
- *    request carries the RESTORED identity key (safety numbers stay valid) and a new
- *    registration id; a registration lock is answered with the backup's master key (or, if that
- *    does not match, the PIN through the PIN vault). Re-registering replaces the account's devices,
- *    so the old device, if it still runs, is signed out.
- * 4. Contacts, trust and verification, messages and settings are written, then the account
- *    records (so a crash before the end leaves a store that still says "not registered", and the
- *    restore can run again). New prekeys are uploaded. No session is restored: contacts get a 410
- *    (stale device) on their next send and start a new session; the identity is the same, so
- *    they see no identity-change warning.
+ * 2. Pass 1 — verify: the archive streams from storage through the reader, which authenticates
+ *    every chunk, the final-chunk flag and the record framing; only what later records refer to is
+ *    kept (the account, contacts, conversation → contact, settings: `RecordImporter`) and the
+ *    messages are counted. Truncation is only detectable at the end, so nothing is written before
+ *    this pass completed; a wrong key fails at its start, a damaged archive at its end.
+ * 3. The number gets the RESTORED identity key (safety numbers stay valid) and a new
+ *    registration id: by registering with the SMS code — a registration lock is answered with the
+ *    backup's master key (or the PIN through the PIN vault) — or, when step 0 registered already,
+ *    by the primary-only `setIdentityKey`, which drops every prekey of the account with the old key.
+ *    Re-registering replaces the account's devices, so the old device, if it still runs, is signed
+ *    out.
+ * 4. Pass 2 — write: the archive streams from storage again; messages go into the store in
+ *    transactions of RESTORE_WRITES_PER_TRANSACTION writes, so memory stays flat for any size.
+ *    It must be the archive of pass 1: the header's backup id is compared before the first record
+ *    (every chunk's key and associated data derive from the header, so under the same backup id a
+ *    chunk that authenticates is the chunk pass 1 verified: STREAM, docs/backup-format.md §5), and
+ *    at the end the size, the final chunk's tag and the record count. Contacts and settings are
+ *    written from what pass 1 kept; then the account records, last (a failure before leaves a
+ *    store that still says "not registered", and the restore can run again), then new prekeys
+ *    (signed by the restored identity). No session is restored: contacts get a 410 (stale device)
+ *    on their next send and start a new session with the same identity, so no warning.
  *
- * Archives on the relay, and a key vault on the relay, answer only a registered device. Then the
- * restore registers twice: first with a throwaway identity key and NO prekeys (nobody can start
- * a session with it, so no contact ever sees that key), only to download the archive and ask the
- * vault; then, with a second SMS code (`nextCode`), with the restored identity as above. A
- * registration lock stops the first registration unless the PIN is given (the master key that
- * would open it is inside the archive): docs/backups.md "Registration lock".
+ * The client store keeps a transaction's writes in memory until it commits (the SQLite adapter
+ * does), so one transaction over the whole archive would not keep memory flat: hence two passes
+ * over storage instead of one pass and a rollback.
  */
 import {
   fromBase64Url,
@@ -39,11 +51,15 @@ import {
   openBackup,
   openRecoveryKeySlot,
   recoverBackupKeyFromVault,
+  type BackupReader,
+  type BackupRecord,
   type BackupStorage,
+  type KeySlot,
   type VaultApi,
   type VaultClientOptions,
 } from '@sotto/backup';
 import type { BackupKey } from '@sotto/backup';
+import { constantTimeEqual } from '@sotto/crypto';
 import { registrationLockToken } from '../account/account-manager.js';
 import type { ClientCore, PinVaultContext } from '../core.js';
 import { ClientError } from '../errors.js';
@@ -55,8 +71,8 @@ import {
 } from '../state/account-records.js';
 import { toJsonBytes } from '../state/json.js';
 import { NS } from '../state/namespaces.js';
-import { countBytes, listBackups, type BackupProgress } from './backup-manager.js';
-import { RecordImporter, SETTING } from './backup-records.js';
+import { listBackups, type BackupProgress } from './backup-manager.js';
+import { RecordImporter, SETTING, type StagedWrite } from './backup-records.js';
 import { RelayBackupStorage } from './relay-storage.js';
 import { lockedVaultCredential, withoutVaultCredential } from '../vault/relay-credential.js';
 import { fetchOf, relayVault } from './relay-vault.js';
@@ -70,18 +86,21 @@ export type VaultFactory = (credentials: () => DeviceCredentials) => VaultApi;
 export interface RestoreOptions {
   /**
    * Where the archive is: a storage readable without an account (a directory, S3, memory), or
-   * 'relay' (needs `nextCode`: see the module header).
+   * 'relay' (the archive is read with a provisional registration: see the module header).
    */
   readonly storage: BackupStorage | 'relay';
   /** The archive's name; default the newest Sotto backup in `storage`. */
   readonly name?: string;
   /** The 64-character recovery key (spaces, dashes and case are ignored). */
   readonly recoveryKey?: string;
-  /** The backup password, checked by the key vault. Needs `vault` and `accountId`. */
+  /**
+   * The backup password, checked by the key vault (`vault`, else `ClientOptions.backup.vault`,
+   * else the relay's).
+   */
   readonly password?: string;
   /**
-   * The key vault (default `ClientOptions.backup.vault`). A factory is called with the
-   * credentials of the first, provisional registration (needs `nextCode`).
+   * The key vault (default `ClientOptions.backup.vault`, else the relay's). A factory is called
+   * with the credentials of the provisional registration (see the module header).
    */
   readonly vault?: VaultApi | VaultFactory;
   readonly vaultOptions?: VaultClientOptions;
@@ -94,11 +113,6 @@ export interface RestoreOptions {
   readonly number: string;
   /** Its 6-digit SMS code. */
   readonly code: string;
-  /**
-   * For archives on the relay or a vault factory: asked for the second SMS code (already
-   * requested by the SDK) after the archive was read.
-   */
-  readonly nextCode?: () => Promise<string>;
   /** The two-step PIN, if the backup's master key no longer matches the registration lock. */
   readonly pin?: string;
   /** App namespaces to restore from the backup (those the backup was made with). */
@@ -234,6 +248,100 @@ async function registerNumber(
   }
 }
 
+/** What pass 1 read, so that pass 2 can make sure it reads the same archive. */
+interface ArchiveFingerprint {
+  /** Hex of the header's random backup id. */
+  readonly backupId: string;
+  readonly bytes: number;
+  /** The last 16 bytes: the final chunk's AES-GCM tag. */
+  readonly tail: Uint8Array;
+  readonly records: number;
+}
+
+const TAIL_BYTES = 16;
+
+/** Passes a stream on, counting its bytes and keeping its last TAIL_BYTES. */
+function observed(
+  stream: ReadableStream<Uint8Array>,
+  onBytes: (total: number) => void,
+): { stream: ReadableStream<Uint8Array>; bytes: () => number; tail: () => Uint8Array } {
+  let total = 0;
+  let tail = new Uint8Array(0);
+  const out = stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.length;
+        if (chunk.length >= TAIL_BYTES) {
+          tail = chunk.slice(chunk.length - TAIL_BYTES);
+        } else {
+          const joined = new Uint8Array(tail.length + chunk.length);
+          joined.set(tail, 0);
+          joined.set(chunk, tail.length);
+          tail = joined.slice(Math.max(0, joined.length - TAIL_BYTES));
+        }
+        onBytes(total);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return { stream: out, bytes: () => total, tail: () => tail };
+}
+
+/** A changed archive between the passes: storage served other bytes the second time. */
+function archiveChanged(): BackupError {
+  return new BackupError(
+    'STORAGE_IO',
+    'the stored backup changed while it was being restored: run the restore again',
+  );
+}
+
+/**
+ * One pass over the archive `name`: streams it from storage through the reader (every chunk
+ * authenticated, truncation and trailing data detected at the end), calling `onOpen` with the
+ * header's facts before any record and `onBatch` with each batch of records.
+ */
+async function readArchive(
+  storage: BackupStorage,
+  name: string,
+  key: BackupKey | RecoveryKey,
+  onBytes: (total: number) => void,
+  onOpen: (reader: BackupReader) => void,
+  onBatch: (batch: BackupRecord[]) => Promise<void> | void,
+): Promise<ArchiveFingerprint> {
+  let stream: ReadableStream<Uint8Array>;
+  try {
+    stream = await storage.get(name);
+  } catch (err) {
+    if (BackupError.is(err, 'STORAGE_NOT_FOUND')) {
+      throw new ClientError('BACKUP_NOT_FOUND', 'there is no backup of that name', { cause: err });
+    }
+    throw err;
+  }
+  const source = observed(stream, onBytes);
+  const reader = await openBackup(source.stream, key);
+  try {
+    onOpen(reader);
+  } catch (err) {
+    await reader.cancel().catch(() => undefined);
+    throw err;
+  }
+  let records = 0;
+  for await (const batch of reader.batches()) {
+    records += batch.length;
+    await onBatch(batch);
+  }
+  return { backupId: reader.archive.backupId, bytes: source.bytes(), tail: source.tail(), records };
+}
+
+function sameArchive(a: ArchiveFingerprint, b: ArchiveFingerprint): boolean {
+  return (
+    a.backupId === b.backupId &&
+    a.bytes === b.bytes &&
+    a.records === b.records &&
+    constantTimeEqual(a.tail, b.tail)
+  );
+}
+
 export async function restoreFromBackup(
   core: ClientCore<unknown>,
   hooks: RestoreHooks,
@@ -257,26 +365,23 @@ export async function restoreFromBackup(
     (options.password !== undefined && typeof vaultOf(core, options) === 'function');
   // A mistyped recovery key is refused before anything, the provisional registration included.
   if (options.recoveryKey !== undefined) recoveryKeyOf(options.recoveryKey);
-  if (needsAccount && options.nextCode === undefined) {
-    throw new ClientError(
-      'INVALID_ARGUMENT',
-      'restoring from the relay (or with its vault) registers twice: give nextCode',
-    );
-  }
 
   // 0. For the relay: a provisional registration (throwaway identity, no prekeys).
   let provisional: DeviceCredentials | null = null;
   let lockKey: Uint8Array | undefined;
+  let lockOpened = false;
+  const provisionalRegistrationId = newRegistrationId(core);
   if (needsAccount) {
     const first = await registerNumber(core, {
       number: options.number,
       code: options.code,
-      registrationId: newRegistrationId(core),
+      registrationId: provisionalRegistrationId,
       identity: IdentityKeyPair.generate(core.rng),
       masterKey: undefined,
       pin: options.pin,
     });
     lockKey = first.masterKey;
+    lockOpened = first.locked;
     provisional = {
       accountId: first.res.accountId,
       deviceId: first.res.deviceId,
@@ -304,143 +409,208 @@ export async function restoreFromBackup(
   }
   const key = await backupKeyFor(core, options, provisional);
 
-  // 2. Open (a wrong key fails here) and read everything before writing anything.
-  let stream: ReadableStream<Uint8Array>;
-  try {
-    stream = await storage.get(chosen.name);
-  } catch (err) {
-    if (BackupError.is(err, 'STORAGE_NOT_FOUND')) {
-      throw new ClientError('BACKUP_NOT_FOUND', 'there is no backup of that name', { cause: err });
-    }
-    throw err;
-  }
-  let bytes = 0;
-  let records = 0;
-  const report = (): void =>
-    options.onProgress?.({
-      phase: 'restore',
-      records,
-      bytes,
-      ...(chosen.size === undefined ? {} : { totalBytes: chosen.size }),
-    });
-  const reader = await openBackup(
-    countBytes(stream, (n) => {
-      bytes = n;
-      report();
-    }),
-    key,
-  );
-  // The backup key, for the restored device's next backups.
-  const backupKey =
-    key instanceof RecoveryKey ? openRecoveryKeySlot(reader.archive.keySlots, key) : key;
-  const recoverySlot =
-    reader.archive.keySlots.find((s) => s.type === RECOVERY_KEY_SLOT_TYPE) ?? null;
+  // Progress: both passes together, bytes against twice the stored size.
+  const totalBytes = chosen.size === undefined ? {} : { totalBytes: 2 * chosen.size };
+  const report = (progress: {
+    pass: 'verify' | 'write';
+    records: number;
+    bytes: number;
+    totalRecords?: number;
+  }): void => options.onProgress?.({ phase: 'restore', ...progress, ...totalBytes });
+
+  // 2. Pass 1: verify the whole archive, keeping only what later records refer to.
   const importer = new RecordImporter(core.now());
   let backupCreatedAt = chosen.createdAt;
-  for await (const batch of reader.batches()) {
-    for (const r of batch) {
-      if (r.type === 'backup-info') backupCreatedAt = r.createdAtMs;
-      else importer.add(r);
+  const opened: { backupKey: BackupKey | null; recoverySlot: KeySlot | null } = {
+    backupKey: null,
+    recoverySlot: null,
+  };
+  let read = 0;
+  let verifiedBytes = 0;
+  try {
+    const first = await readArchive(
+      storage,
+      chosen.name,
+      key,
+      (n) => {
+        verifiedBytes = n;
+        report({ pass: 'verify', records: read, bytes: n });
+      },
+      (reader) => {
+        // The backup key, for pass 2 and the restored device's next backups.
+        opened.backupKey =
+          key instanceof RecoveryKey ? openRecoveryKeySlot(reader.archive.keySlots, key) : key;
+        opened.recoverySlot =
+          reader.archive.keySlots.find((s) => s.type === RECOVERY_KEY_SLOT_TYPE) ?? null;
+      },
+      (batch) => {
+        for (const r of batch) {
+          if (r.type === 'backup-info') backupCreatedAt = r.createdAtMs;
+          else importer.add(r);
+        }
+        read += batch.length;
+        report({ pass: 'verify', records: read, bytes: verifiedBytes });
+      },
+    );
+    const openedKey = opened.backupKey!;
+    const recoverySlot = opened.recoverySlot;
+    const { account, identity } = importer.account();
+    if (account.phoneNumber !== '' && account.phoneNumber !== options.number) {
+      throw new ClientError(
+        'BACKUP_WRONG_ACCOUNT',
+        'this backup belongs to another phone number: register that number to restore it',
+      );
     }
-    records += batch.length;
-    report();
-  }
-  const { account, identity } = importer.account();
-  if (account.phoneNumber !== '' && account.phoneNumber !== options.number) {
-    backupKey.wipe();
-    throw new ClientError(
-      'BACKUP_WRONG_ACCOUNT',
-      'this backup belongs to another phone number: register that number to restore it',
+    const backupMasterKey = account.masterKey.length > 0 ? account.masterKey : undefined;
+
+    // 3. The restored identity and a new registration id on the relay.
+    const registrationId = newRegistrationId(core);
+    let accountId: string;
+    let deviceId: number;
+    let credential: Uint8Array;
+    let masterKey: Uint8Array | undefined;
+    let lockToken: boolean;
+    if (provisional === null) {
+      const registered = await registerNumber(core, {
+        number: options.number,
+        code: options.code,
+        registrationId,
+        identity,
+        masterKey: backupMasterKey,
+        pin: options.pin,
+      });
+      accountId = registered.res.accountId;
+      deviceId = registered.res.deviceId;
+      credential = fromBase64Url(registered.res.credential);
+      masterKey = registered.masterKey ?? backupMasterKey;
+      lockToken = registered.locked;
+    } else {
+      // The provisional device becomes the restored one: the identity key changes (and every
+      // prekey with it; the provisional registration uploaded none), the registration id stays
+      // the provisional one's, which contacts never saw.
+      await core.http.call('setIdentityKey', {
+        body: { identityKey: toBase64(identity.publicKey.serialize()) },
+        credentials: provisional,
+      });
+      accountId = provisional.accountId;
+      deviceId = provisional.deviceId;
+      credential = provisional.credential;
+      // The key that opened the lock is the one the PIN vault holds now.
+      masterKey = lockKey ?? backupMasterKey;
+      lockToken = lockOpened;
+    }
+
+    // 4. Pass 2: the same archive again, written as it streams.
+    let pending: StagedWrite[] = importer.contactWrites();
+    const flush = async (): Promise<void> => {
+      const part = pending;
+      pending = [];
+      if (part.length === 0) return;
+      await core.store.transaction(async (tx) => {
+        for (const [ns, k, v] of part) await tx.put(ns, k, v);
+      });
+    };
+    let written = 0;
+    let writtenBytes = 0;
+    const second = await readArchive(
+      storage,
+      chosen.name,
+      openedKey,
+      (n) => {
+        writtenBytes = n;
+        report({
+          pass: 'write',
+          records: written,
+          totalRecords: first.records,
+          bytes: first.bytes + n,
+        });
+      },
+      (reader) => {
+        if (reader.archive.backupId !== first.backupId) throw archiveChanged();
+      },
+      async (batch) => {
+        for (const r of batch) {
+          if (r.type === 'message') importer.messageWrites(r, accountId, pending);
+        }
+        written += batch.length;
+        if (written > first.records) throw archiveChanged();
+        report({
+          pass: 'write',
+          records: written,
+          totalRecords: first.records,
+          bytes: first.bytes + writtenBytes,
+        });
+        if (pending.length >= RESTORE_WRITES_PER_TRANSACTION) await flush();
+      },
     );
-  }
+    if (!sameArchive(first, second)) throw archiveChanged();
+    pending.push(...importer.settingWrites(options.namespaces ?? []));
+    await flush();
 
-  // 3. Register again with the restored identity and a new registration id.
-  let code = options.code;
-  if (needsAccount) {
-    await core.http.call('requestVerificationCode', { body: { number: options.number } });
-    code = await options.nextCode!();
-  }
-  const registrationId = newRegistrationId(core);
-  const registered = await registerNumber(core, {
-    number: options.number,
-    code,
-    registrationId,
-    identity,
-    masterKey: account.masterKey.length > 0 ? account.masterKey : lockKey,
-    pin: options.pin,
-  });
-  const res = registered.res;
-  const masterKey =
-    registered.masterKey ?? (account.masterKey.length > 0 ? account.masterKey : undefined);
-  const token = registered.locked ? masterKey : undefined;
-
-  // 4. Write: contacts, trust, messages, settings; then the account records.
-  const writes = importer.writes(res.accountId, options.namespaces ?? []);
-  for (let i = 0; i < writes.length; i += RESTORE_WRITES_PER_TRANSACTION) {
-    const part = writes.slice(i, i + RESTORE_WRITES_PER_TRANSACTION);
+    // Then the account records, last.
+    const settings = importer.settings;
+    const keep = settings.get(SETTING.keep);
+    const scheduleMs = settings.get(SETTING.schedule);
+    const nameTag = settings.get(SETTING.nameTag);
+    const config: BackupConfig = {
+      ...EMPTY_CONFIG,
+      recoverySlot,
+      recoveryKeyCreatedAt: recoverySlot === null ? null : backupCreatedAt,
+      password: settings.get(SETTING.password) === true,
+      schedule:
+        typeof scheduleMs === 'number' && scheduleMs > 0 ? { intervalMs: scheduleMs } : null,
+      ...(typeof keep === 'number' && keep > 0 ? { keep } : {}),
+      lastBackupAt: backupCreatedAt,
+      lastBackupName: chosen.name,
+      nameTag: typeof nameTag === 'string' && /^[a-z2-7]{8}$/.test(nameTag) ? nameTag : null,
+    };
+    const reg: RegistrationRecord = {
+      accountId,
+      deviceId,
+      credential,
+      registrationId: provisional === null ? registrationId : provisionalRegistrationId,
+      number: options.number,
+      status: 'registered',
+    };
+    const lockWasOn = settings.get(SETTING.lockEnabled) === true || lockToken;
     await core.store.transaction(async (tx) => {
-      for (const [ns, k, v] of part) await tx.put(ns, k, v);
+      await saveBackupKey(tx, openedKey);
+      await saveConfig(tx, config);
+      if (masterKey !== undefined) await tx.put(NS.account, ACCOUNT_KEYS.masterKey, masterKey);
+      await tx.put(NS.account, ACCOUNT_KEYS.identity, identity.serialize());
+      await tx.put(
+        NS.account,
+        ACCOUNT_KEYS.registrationLock,
+        toJsonBytes({ enabled: lockWasOn && masterKey !== undefined }),
+      );
+      await tx.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(reg));
     });
-  }
-  const settings = importer.settings;
-  const keep = settings.get(SETTING.keep);
-  const scheduleMs = settings.get(SETTING.schedule);
-  const nameTag = settings.get(SETTING.nameTag);
-  const config: BackupConfig = {
-    ...EMPTY_CONFIG,
-    recoverySlot,
-    recoveryKeyCreatedAt: recoverySlot === null ? null : backupCreatedAt,
-    password: settings.get(SETTING.password) === true,
-    schedule: typeof scheduleMs === 'number' && scheduleMs > 0 ? { intervalMs: scheduleMs } : null,
-    ...(typeof keep === 'number' && keep > 0 ? { keep } : {}),
-    lastBackupAt: backupCreatedAt,
-    lastBackupName: chosen.name,
-    nameTag: typeof nameTag === 'string' && /^[a-z2-7]{8}$/.test(nameTag) ? nameTag : null,
-  };
-  const reg: RegistrationRecord = {
-    accountId: res.accountId,
-    deviceId: res.deviceId,
-    credential: fromBase64Url(res.credential),
-    registrationId,
-    number: options.number,
-    status: 'registered',
-  };
-  const lockWasOn = settings.get(SETTING.lockEnabled) === true || token !== undefined;
-  await core.store.transaction(async (tx) => {
-    await saveBackupKey(tx, backupKey);
-    await saveConfig(tx, config);
-    if (masterKey !== undefined) await tx.put(NS.account, ACCOUNT_KEYS.masterKey, masterKey);
-    await tx.put(NS.account, ACCOUNT_KEYS.identity, identity.serialize());
-    await tx.put(
-      NS.account,
-      ACCOUNT_KEYS.registrationLock,
-      toJsonBytes({ enabled: lockWasOn && masterKey !== undefined }),
-    );
-    await tx.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(reg));
-  });
-  backupKey.wipe();
-  core.registration = reg;
-  core.state.setLocal({
-    accountId: reg.accountId,
-    deviceId: reg.deviceId,
-    identity,
-    registrationId,
-  });
-  await hooks.createInitialKeys();
-  // Re-registering keeps the account; keep the number locked as it was.
-  if (lockWasOn && masterKey !== undefined) {
-    await core.http.call('setRegistrationLock', {
-      body: { token: toBase64(registrationLockToken(masterKey)) },
-      credentials: core.credentials(),
+    core.registration = reg;
+    core.state.setLocal({
+      accountId: reg.accountId,
+      deviceId: reg.deviceId,
+      identity,
+      registrationId: reg.registrationId,
     });
+    // New prekeys, signed by the restored identity.
+    await hooks.createInitialKeys();
+    // Re-registering clears the lock; keep the number locked as it was.
+    if (lockWasOn && masterKey !== undefined) {
+      await core.http.call('setRegistrationLock', {
+        body: { token: toBase64(registrationLockToken(masterKey)) },
+        credentials: core.credentials(),
+      });
+    }
+    return {
+      name: chosen.name,
+      accountId: reg.accountId,
+      deviceId: reg.deviceId,
+      number: options.number,
+      backupCreatedAt,
+      contacts: importer.contactCount,
+      messages: importer.messageCount,
+    };
+  } finally {
+    opened.backupKey?.wipe();
   }
-  return {
-    name: chosen.name,
-    accountId: reg.accountId,
-    deviceId: reg.deviceId,
-    number: options.number,
-    backupCreatedAt,
-    contacts: importer.contactCount,
-    messages: importer.messageCount,
-  };
 }

@@ -295,6 +295,19 @@ export interface Storage {
     lock: RegistrationLockRecord | null,
     audit?: AuditEvents,
   ): Promise<void>;
+  /**
+   * Sets the account's identity key (the primary's route for a restore, routes/keys.ts), in one
+   * transaction with `audit`: every prekey of the account (signed, last-resort and one-time, of
+   * every device) is deleted with it, since their signatures were made by the old identity and no
+   * longer verify. Refused with nothing written: 'linked-devices' when a device other than the
+   * primary exists (it holds the old identity), 'no-account'. 'unchanged' (nothing written, no
+   * audit) when the key is already this one.
+   */
+  replaceIdentityKey(
+    accountId: string,
+    identityKey: Uint8Array,
+    audit?: AuditEvents,
+  ): Promise<'replaced' | 'unchanged' | 'linked-devices' | 'no-account'>;
   exportAccount(accountId: string): Promise<AccountExportData | undefined>;
 
   // devices

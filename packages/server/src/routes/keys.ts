@@ -1,5 +1,6 @@
 /**
- * Prekeys (signal-wire.md §2–3): upload, count and fetch. Keys are opaque bytes to the relay; only
+ * Prekeys (signal-wire.md §2–3): upload, count and fetch, and the primary's identity key change
+ * (which drops every prekey signed by the old identity). Keys are opaque bytes to the relay; only
  * their type byte and length are checked. A fetch hands out each one-time key once (the storage
  * port deletes it in the same transaction) and falls back to the last-resort Kyber key.
  */
@@ -7,7 +8,12 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, MAX_ONE_TIME_PREKEYS_STORED, toBase64, type ResponseBody } from '@sotto/api';
 import { deviceOf } from '../http/auth.js';
 import { accountBucket, type ServerContext } from '../http/context.js';
-import { decodeOneTimeEcKey, decodeSignedEcKey, decodeSignedKyberKey } from '../http/decode.js';
+import {
+  decodeEcKey,
+  decodeOneTimeEcKey,
+  decodeSignedEcKey,
+  decodeSignedKyberKey,
+} from '../http/decode.js';
 import { defineRoute } from '../http/route.js';
 import { KEY_FETCHES_PER_ACCOUNT, KEY_UPLOADS_PER_DEVICE, MAX_KEYS_BODY_BYTES } from '../limits.js';
 import type { DeviceBundle, KeyUpload, SignedKey } from '../ports/storage.js';
@@ -65,6 +71,22 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     { bodyLimit: MAX_KEYS_BODY_BYTES },
   );
+
+  // The primary replaces the account's identity key (Signal-Server accepts an identity key change
+  // from the primary only). All prekeys go with the old key, in the same transaction: their
+  // signatures would not verify against the new one, so nobody can fetch a bundle that mixes the
+  // two. The audit row names the event only, never the key.
+  defineRoute(app, ctx, 'setIdentityKey', async (req, reply) => {
+    const { accountId, deviceId } = deviceOf(req);
+    await ctx.limit(accountBucket(accountId, `keys-upload.${deviceId}`), KEY_UPLOADS_PER_DEVICE);
+    const identityKey = decodeEcKey(req.body.identityKey, 'identityKey');
+    const outcome = await ctx.storage.replaceIdentityKey(accountId, identityKey, [
+      ctx.auditEvent('identity-key-changed', accountId, deviceId),
+    ]);
+    if (outcome === 'no-account') throw new ApiError('ACCOUNT_NOT_FOUND');
+    if (outcome === 'linked-devices') throw new ApiError('LINKED_DEVICES_PRESENT');
+    return reply.code(204).send();
+  });
 
   defineRoute(app, ctx, 'keyCounts', async (req) => {
     const { accountId, deviceId } = deviceOf(req);

@@ -256,6 +256,41 @@ export class KyselyStorage implements Storage {
     });
   }
 
+  async replaceIdentityKey(
+    accountId: string,
+    identityKey: Uint8Array,
+    audit: AuditEvents = [],
+  ): Promise<'replaced' | 'unchanged' | 'linked-devices' | 'no-account'> {
+    return this.db.transaction().execute(async (trx) => {
+      // Serialises with addDevice and re-registration: no device can join between the check and
+      // the change.
+      if (!(await lockAccount(trx, accountId))) return 'no-account';
+      const account = await trx
+        .selectFrom('accounts')
+        .select('identity_key')
+        .where('account_id', '=', accountId)
+        .executeTakeFirstOrThrow();
+      const linked = await trx
+        .selectFrom('devices')
+        .select('device_id')
+        .where('account_id', '=', accountId)
+        .where('device_id', '<>', 1)
+        .executeTakeFirst();
+      if (linked !== undefined) return 'linked-devices';
+      if (sameBytes(account.identity_key, identityKey)) return 'unchanged';
+      await trx
+        .updateTable('accounts')
+        .set({ identity_key: identityKey })
+        .where('account_id', '=', accountId)
+        .execute();
+      // Signed by the old identity: they would not verify against the new one.
+      await trx.deleteFrom('device_keys').where('account_id', '=', accountId).execute();
+      await trx.deleteFrom('one_time_prekeys').where('account_id', '=', accountId).execute();
+      await appendAudit(trx, audit);
+      return 'replaced';
+    });
+  }
+
   async exportAccount(accountId: string): Promise<AccountExportData | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const accountRow = await trx
@@ -1471,4 +1506,10 @@ function toAudit(row: Database['audit_log']): AuditRecord {
         : (JSON.parse(row.details) as Readonly<Record<string, string | number | boolean>>),
     hash: row.hash,
   };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -458,6 +458,72 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         return { a, upload };
       }
 
+      it('replacing the identity key drops every prekey with it and writes its audit row', async () => {
+        const { a } = await withKeys(3, 2);
+        const other = await withKeys(1, 1);
+        const identityKey = ecKey();
+        const audit = [auditEvent('identity-key-changed', a.accountId, 1)];
+        expect(await storage.replaceIdentityKey(a.accountId, identityKey, audit)).toBe('replaced');
+        const acc = await storage.getAccount(a.accountId);
+        expect(Buffer.from(acc!.identityKey).equals(Buffer.from(identityKey))).toBe(true);
+        // No bundle can mix the new identity with keys signed by the old one.
+        expect(await storage.takePreKeyBundle(a.accountId, 1)).toBeUndefined();
+        expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 0, kyber: 0 });
+        const exported = await storage.exportAccount(a.accountId);
+        expect(exported!.devices[0]!.signedPreKey).toBeUndefined();
+        expect(exported!.devices[0]!.lastResortKyberPreKey).toBeUndefined();
+        expect((await storage.getDevices(a.accountId)).map((d) => d.deviceId)).toEqual([1]);
+        // Another account is untouched.
+        expect(await storage.countOneTimeKeys(other.a.accountId, 1)).toEqual({ ec: 1, kyber: 1 });
+        expect(await storage.takePreKeyBundle(other.a.accountId, 1)).toBeDefined();
+        const rows = await storage.readAuditLog(0, 10);
+        expect(rows.map((r) => [r.event, r.accountId, r.deviceId, r.details])).toEqual([
+          ['identity-key-changed', a.accountId, 1, null],
+        ]);
+        // New keys signed by the new identity are stored as usual afterwards.
+        const fresh: KeyUpload = {
+          signedPreKey: signed(9, ecKey()),
+          lastResortKyberPreKey: signed(10, kyberKey()),
+        };
+        expect(await storage.storeKeys(a.accountId, 1, fresh, 100)).toBe('ok');
+        expect((await storage.takePreKeyBundle(a.accountId, 1))?.signedPreKey.keyId).toBe(9);
+      });
+
+      it('does not replace the identity key while linked devices exist, nor an unknown account', async () => {
+        const { a } = await withKeys(2, 1);
+        const linked = await storage.addDevice(a.accountId, newDevice(), {
+          maxDevices: 6,
+          maxDeviceId: 127,
+        });
+        expect(linked).toBe(2);
+        const audit = [auditEvent('identity-key-changed', a.accountId, 1)];
+        expect(await storage.replaceIdentityKey(a.accountId, ecKey(), audit)).toBe(
+          'linked-devices',
+        );
+        const acc = await storage.getAccount(a.accountId);
+        expect(Buffer.from(acc!.identityKey).equals(Buffer.from(a.identityKey))).toBe(true);
+        expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 2, kyber: 1 });
+        const missing = randomUUID();
+        expect(
+          await storage.replaceIdentityKey(missing, ecKey(), [
+            auditEvent('identity-key-changed', missing, 1),
+          ]),
+        ).toBe('no-account');
+        expect(await storage.readAuditLog(0, 10)).toEqual([]);
+      });
+
+      it('setting the same identity key again changes nothing and writes no audit row', async () => {
+        const { a } = await withKeys(1, 1);
+        const same = Uint8Array.from(a.identityKey);
+        expect(
+          await storage.replaceIdentityKey(a.accountId, same, [
+            auditEvent('identity-key-changed', a.accountId, 1),
+          ]),
+        ).toBe('unchanged');
+        expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 1, kyber: 1 });
+        expect(await storage.readAuditLog(0, 10)).toEqual([]);
+      });
+
       it('stores keys, counts them and hands each one-time key out once', async () => {
         const { a, upload } = await withKeys(2, 1);
         expect(await storage.countOneTimeKeys(a.accountId, 1)).toEqual({ ec: 2, kyber: 1 });
