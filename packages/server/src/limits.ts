@@ -88,6 +88,11 @@ export const DEFAULT_BACKUP_RETENTION_COUNT = 5;
 export const DEFAULT_BACKUP_QUOTA_BYTES = 4 * 1024 * 1024 * 1024;
 /** How often the sweeper deletes what expired. */
 export const SWEEP_INTERVAL_MS = 10 * MINUTE;
+/**
+ * A blob no row points at is deleted by the sweeper once it was last written this long ago: far
+ * longer than the moment between renaming a complete blob into place and recording it.
+ */
+export const ORPHAN_BLOB_GRACE_MS = 60 * MINUTE;
 
 /** Envelopes per device mailbox; a device offline for a long time stops receiving, not the server. */
 export const MAX_MAILBOX_ENVELOPES = 10_000;

@@ -1,6 +1,6 @@
 // Attachments: streamed in, size-limited while streaming, fetched by an unguessable id, expired.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -150,6 +150,14 @@ describe('file attachment store', () => {
       await expect(
         store.write('bbbbbbbbbbbbbbbbbbbbbb', Readable.from([randomBytes(6000)]), 5000),
       ).rejects.toSatisfy((e) => ApiError.is(e, 'PAYLOAD_TOO_LARGE'));
+      expect(readdirSync(dir)).toEqual(['abcdefghijklmnopqrstuv']);
+      // A half-written blob from a crash is not listed as a blob (and is removed at the next open).
+      writeFileSync(join(dir, 'cccccccccccccccccccccc.part'), 'partial');
+      const listed = [];
+      for await (const b of store.list()) listed.push(b);
+      expect(listed.map((b) => b.id)).toEqual(['abcdefghijklmnopqrstuv']);
+      expect(Math.abs(listed[0]!.writtenAt - Date.now())).toBeLessThan(60_000);
+      await FileAttachmentStore.open(dir);
       expect(readdirSync(dir)).toEqual(['abcdefghijklmnopqrstuv']);
       await expect(store.read('../../etc/passwd')).rejects.toThrow();
       await store.delete('abcdefghijklmnopqrstuv');

@@ -32,7 +32,7 @@ describe('backups', () => {
   let blobs: MemoryAttachmentStore;
 
   async function start(overrides: Partial<ServerOptions> = {}) {
-    blobs = new MemoryAttachmentStore();
+    blobs = new MemoryAttachmentStore(() => h.clock.now());
     h = await startHarness({
       backups: blobs,
       maxBackupBytes: 64 * KIB,
@@ -295,6 +295,23 @@ describe('backups', () => {
     expect(blobs.size).toBe(1);
     expect(h.database.prepare('select count(*) as n from backups').get()).toEqual({ n: 1 });
     expect((await list(bob)).map((b) => b.name)).toEqual(['bobs']);
+  });
+
+  it('sweeps attachment and backup blobs no row points at, once an hour has passed', async () => {
+    const alice = await register(h);
+    expect((await upload(alice, 'kept', randomBytes(100))).statusCode).toBe(200);
+    // What a crash between writing a blob and recording it leaves behind.
+    await blobs.write('orphanBackupBlob000001', Readable.from([randomBytes(10)]), 1000);
+    await h.attachments.write('orphanAttachment000001', Readable.from([randomBytes(10)]), 1000);
+    expect((await h.server.sweep()).orphanBlobs).toBe(0); // too recent: maybe being recorded
+    h.clock.advance(59 * 60_000);
+    expect((await h.server.sweep()).orphanBlobs).toBe(0);
+    h.clock.advance(2 * 60_000);
+    expect((await h.server.sweep()).orphanBlobs).toBe(2);
+    expect(blobs.size).toBe(1);
+    expect(h.attachments.size).toBe(0);
+    expect((await download(alice, 'kept')).statusCode).toBe(200);
+    expect((await h.server.sweep()).orphanBlobs).toBe(0);
   });
 
   it('audits uploads and deletions with sizes and counts, never names', async () => {

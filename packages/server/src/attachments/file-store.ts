@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentStore } from '../ports/attachment-store.js';
-import { assertBlobId, SizeLimit } from './size-limit.js';
+import { assertBlobId, isBlobId, SizeLimit } from './size-limit.js';
 
 export class FileAttachmentStore implements AttachmentStore {
   private constructor(private readonly dir: string) {}
@@ -57,5 +57,16 @@ export class FileAttachmentStore implements AttachmentStore {
   async delete(id: string): Promise<void> {
     assertBlobId(id);
     await rm(join(this.dir, id), { force: true });
+  }
+
+  async *list(): AsyncIterable<{ readonly id: string; readonly writtenAt: number }> {
+    for (const name of await readdir(this.dir)) {
+      if (!isBlobId(name)) continue; // `.part` files and anything else are not complete blobs
+      try {
+        yield { id: name, writtenAt: (await stat(join(this.dir, name))).mtimeMs };
+      } catch {
+        // deleted meanwhile
+      }
+    }
   }
 }

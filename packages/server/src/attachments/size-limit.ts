@@ -20,7 +20,14 @@ export class SizeLimit extends Transform {
   }
 }
 
+const BLOB_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** Whether `id` has the form of a blob id (base64url from the server's RNG). */
+export function isBlobId(id: string): boolean {
+  return BLOB_ID.test(id);
+}
+
 /** Ids come from the server's RNG as base64url; anything else never touches a path. */
 export function assertBlobId(id: string): void {
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) throw new Error('invalid blob id');
+  if (!isBlobId(id)) throw new Error('invalid blob id');
 }

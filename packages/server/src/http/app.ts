@@ -140,7 +140,8 @@ export interface SottoServer {
   /** Open device sockets. */
   readonly connections: ReadonlySet<DeviceConnection>;
   /** Runs the sweeper once now. */
-  sweep(): Promise<SweepResult>;
+  /** One sweep now; `orphanBlobs` counts blobs deleted because no row pointed at them. */
+  sweep(): Promise<SweepResult & { readonly orphanBlobs: number }>;
   /**
    * Stops accepting work, closes sockets, commits queued writes. The storage, attachment store and
    * a fan-out passed in are left open for their owner to close.

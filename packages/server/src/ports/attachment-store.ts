@@ -14,4 +14,9 @@ export interface AttachmentStore {
   /** The blob's bytes, or `undefined` when there is none. */
   read(id: string): Promise<Readable | undefined>;
   delete(id: string): Promise<void>;
+  /**
+   * Every complete blob with the time of its last write (ms since the epoch), in no order: the
+   * sweeper finds blobs no row points at (a crash between writing a blob and recording it).
+   */
+  list(): AsyncIterable<{ readonly id: string; readonly writtenAt: number }>;
 }

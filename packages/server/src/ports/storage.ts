@@ -409,6 +409,12 @@ export interface Storage {
   putAttachment(record: AttachmentRecord): Promise<void>;
   getAttachment(attachmentId: string): Promise<AttachmentRecord | undefined>;
 
+  /**
+   * Of `blobIds`, those no attachment (`kind = 'attachment'`) or backup (`'backup'`) row points
+   * at: blobs left by a crash between writing and recording them.
+   */
+  unreferencedBlobs(kind: 'attachment' | 'backup', blobIds: readonly string[]): Promise<string[]>;
+
   // backups
   /** The account's backups, sorted by name. */
   listBackups(accountId: string): Promise<readonly BackupRecord[]>;

@@ -116,6 +116,9 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** Blob ids looked up per query by `unreferencedBlobs`. */
+const BLOB_LOOKUP_BATCH = 500;
+
 export class KyselyStorage implements Storage {
   private hotQueries: ReturnType<typeof hotQueries> | null = null;
 
@@ -844,6 +847,31 @@ export class KyselyStorage implements Storage {
       .where('attachment_id', '=', attachmentId)
       .executeTakeFirst();
     return row === undefined ? undefined : toAttachment(row);
+  }
+
+  async unreferencedBlobs(
+    kind: 'attachment' | 'backup',
+    blobIds: readonly string[],
+  ): Promise<string[]> {
+    const referenced = new Set<string>();
+    // Bounded IN lists (SQLite allows 32 766 parameters; PostgreSQL 65 535).
+    for (let i = 0; i < blobIds.length; i += BLOB_LOOKUP_BATCH) {
+      const batch = blobIds.slice(i, i + BLOB_LOOKUP_BATCH);
+      const rows =
+        kind === 'attachment'
+          ? await this.db
+              .selectFrom('attachments')
+              .select('attachment_id as id')
+              .where('attachment_id', 'in', batch)
+              .execute()
+          : await this.db
+              .selectFrom('backups')
+              .select('blob_id as id')
+              .where('blob_id', 'in', batch)
+              .execute();
+      for (const r of rows) referenced.add(r.id);
+    }
+    return blobIds.filter((id) => !referenced.has(id));
   }
 
   // ---- backups -------------------------------------------------------------------------------

@@ -1083,6 +1083,30 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         createdAt,
       });
 
+      it('names the attachment and backup blobs no row points at', async () => {
+        const a = await account();
+        const kept = backup(a.accountId, 'kept', 10);
+        await storage.commitBackup(kept, keep5);
+        const attachmentId = `att-${randomBytes(8).toString('hex')}`;
+        await storage.putAttachment({
+          attachmentId,
+          accountId: a.accountId,
+          size: 1,
+          createdAt: T0,
+        });
+        const orphan = `blob-${randomBytes(8).toString('hex')}`;
+        expect(
+          await storage.unreferencedBlobs('backup', [kept.blobId, orphan, attachmentId]),
+        ).toEqual([orphan, attachmentId]);
+        expect(
+          await storage.unreferencedBlobs('attachment', [kept.blobId, orphan, attachmentId]),
+        ).toEqual([kept.blobId, orphan]);
+        expect(await storage.unreferencedBlobs('backup', [])).toEqual([]);
+        // More ids than one lookup query takes.
+        const many = Array.from({ length: 1_234 }, (_, i) => `many-${i}`);
+        expect(await storage.unreferencedBlobs('backup', [...many, kept.blobId])).toEqual(many);
+      });
+
       it('stores, lists by name, replaces by name and deletes, with audit rows', async () => {
         const a = await account();
         const b1 = backup(a.accountId, 'b', 10);

@@ -57,7 +57,7 @@ export async function startHarness(overrides: Partial<ServerOptions> = {}): Prom
   const { storage, database } = await openTestStorage();
   const sms = new MemorySmsSender();
   const clock = new ManualClock();
-  const attachments = new MemoryAttachmentStore();
+  const attachments = new MemoryAttachmentStore(() => clock.now());
   const server = await createServer({
     storage,
     sms,
