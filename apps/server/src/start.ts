@@ -18,8 +18,10 @@ import {
   type SmsSender,
 } from '@sotto/server';
 import { openSqliteStorage } from '@sotto/storage-sqlite';
+import type { VaultSecurityEvent } from '@sotto/vault';
 import type { RelayConfig } from './config.js';
 import {
+  auditVaultEvent,
   embeddedVaultPlugin,
   eraseVaultRecords,
   externalVaultEraser,
@@ -112,6 +114,7 @@ export async function startRelay(
       config.tls === null
         ? undefined
         : { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
+    let auditEmbeddedVault: ((event: VaultSecurityEvent) => Promise<void>) | null = null;
     const server = await createServer({
       storage,
       attachments,
@@ -138,13 +141,19 @@ export async function startRelay(
       ...(vault === null || vaultCredentialKey === null
         ? {}
         : {
-            plugins: [embeddedVaultPlugin(vault, vaultCredentialKey, config)],
+            plugins: [
+              embeddedVaultPlugin(vault, vaultCredentialKey, config, (event) =>
+                // Bound below, once the relay (and so its audit log) exists.
+                auditEmbeddedVault === null ? Promise.resolve() : auditEmbeddedVault(event),
+              ),
+            ],
             // Erasure covers the vault: the account's PIN and backup records go with it.
             onAccountDeleted: (accountId: string) => eraseVaultRecords(vault, accountId),
           }),
     });
     secret.fill(0);
     vaultCredentialKey?.fill(0);
+    auditEmbeddedVault = auditVaultEvent(server.context.audit);
     await server.app.listen({ host: config.host, port: config.port });
     const address = server.app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;

@@ -10,8 +10,18 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname } from 'node:path';
 import { formatVaultAuthorization } from '@sotto/api';
 import { KeyVault, VAULT_PURPOSES } from '@sotto/backup';
-import { createRelayLogger, systemClock, VaultCredentialIssuer } from '@sotto/server';
-import { createVaultServer, createVaultServerSetup, vaultPlugin } from '@sotto/vault';
+import {
+  createRelayLogger,
+  systemClock,
+  VaultCredentialIssuer,
+  type ServerContext,
+} from '@sotto/server';
+import {
+  createVaultServer,
+  createVaultServerSetup,
+  vaultPlugin,
+  type VaultSecurityEvent,
+} from '@sotto/vault';
 import { openSqliteVaultStore, type SqliteVaultStore } from '@sotto/vault-store-sqlite';
 import type { RelayConfig } from './config.js';
 import { loadOrCreateSecret, type RunningRelay, type StartOptions } from './start.js';
@@ -108,6 +118,7 @@ export function embeddedVaultPlugin(
   opened: OpenedVault,
   credentialKey: Uint8Array,
   config: RelayConfig,
+  onSecurityEvent?: (event: VaultSecurityEvent) => Promise<void>,
 ): { plugin: typeof vaultPlugin; options: Parameters<typeof vaultPlugin>[1] } {
   return {
     plugin: vaultPlugin,
@@ -115,8 +126,26 @@ export function embeddedVaultPlugin(
       vault: opened.vault,
       credentialKey,
       unlimitedAddresses: config.unlimitedAddresses,
+      ...(onSecurityEvent === undefined ? {} : { onSecurityEvent }),
     },
   };
+}
+
+/**
+ * The embedded vault's security events as rows of the relay's audit log (a failed PIN or
+ * backup-password guess, a record registered or deleted): the purpose and the guesses left, never
+ * more. `audit` is the relay's `context.audit`.
+ */
+export function auditVaultEvent(
+  audit: ServerContext['audit'],
+): (event: VaultSecurityEvent) => Promise<void> {
+  return (event) =>
+    audit(event.type, event.accountId, null, {
+      purpose: event.purpose,
+      ...(event.attemptsRemaining === undefined
+        ? {}
+        : { attemptsRemaining: event.attemptsRemaining }),
+    });
 }
 
 /** Runs only the key vault, on `host:port` of the configuration, with its own database. */

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeVaultSecret, type VaultApi } from '@sotto/backup';
 import { loadConfig, startRelay, startVaultService } from '../src/index.js';
@@ -165,6 +166,22 @@ describe('the key vault in the server app', () => {
           headers: { authorization: vaultAuth },
         }).then((r) => r.json() as Promise<{ state: string }>);
       expect((await status()).state).toBe('active');
+      // The embedded vault's security events are rows of the relay's audit log, without secrets.
+      const db = new Database(join(dir, 'sotto.sqlite'), { readonly: true });
+      try {
+        const rows = db
+          .prepare("SELECT event, account_id, details FROM audit_log WHERE event LIKE 'vault-%'")
+          .all() as { event: string; account_id: string; details: string }[];
+        expect(rows).toEqual([
+          {
+            event: 'vault-record-registered',
+            account_id: device.accountId,
+            details: JSON.stringify({ purpose: 'pin-master-key' }),
+          },
+        ]);
+      } finally {
+        db.close();
+      }
       const deleted = await fetch(`${relay.url}/v1/accounts/me`, {
         method: 'DELETE',
         headers: { authorization: device.authorization },

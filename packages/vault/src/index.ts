@@ -5,7 +5,7 @@
  * credentials, credentials.ts). `vaultPlugin` mounts inside the relay; `createVaultServer` runs it
  * alone. Stores: `MemoryVaultStore` (@sotto/backup), `@sotto/vault-store-sqlite`.
  */
-export { vaultPlugin, type VaultPluginOptions } from './plugin.js';
+export { vaultPlugin, type VaultPluginOptions, type VaultSecurityEvent } from './plugin.js';
 export {
   createVaultServer,
   VAULT_SHUTDOWN_GRACE_MS,

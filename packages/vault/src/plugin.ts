@@ -32,7 +32,7 @@ import {
   type VaultResponseBody,
   type VaultRouteName,
 } from '@sotto/api';
-import type { KeyVault, VaultRecordKey } from '@sotto/backup';
+import type { KeyVault, VaultPurpose, VaultRecordKey } from '@sotto/backup';
 import { VaultCredentials, type VerifiedVaultCredential } from './credentials.js';
 import { toVaultApiError } from './errors.js';
 import {
@@ -55,6 +55,28 @@ export interface VaultPluginOptions {
   readonly credentialFailuresPerIp?: VaultRateLimit;
   /** Client addresses exempt from per-address limits (not from per-account ones). */
   readonly unlimitedAddresses?: readonly string[];
+  /**
+   * Security events for an audit log (a relay mounting the vault writes them to its own): records
+   * registered and deleted; every guess, counted when a login starts (under OPAQUE the vault
+   * cannot tell a wrong password: the client simply never finishes), with the guesses left if it
+   * fails; a login that succeeded (the guess is given back) or whose proof did not verify. Never
+   * carries a password, a key or an OPAQUE message. A hook that throws is logged; the request's
+   * outcome stands.
+   */
+  readonly onSecurityEvent?: (event: VaultSecurityEvent) => Promise<void> | void;
+}
+
+export interface VaultSecurityEvent {
+  readonly type:
+    | 'vault-record-registered'
+    | 'vault-guess-counted'
+    | 'vault-login-succeeded'
+    | 'vault-login-failed'
+    | 'vault-record-deleted';
+  readonly accountId: string;
+  readonly purpose: VaultPurpose;
+  /** `vault-guess-counted`, `vault-login-failed`: guesses left if this one fails (0: destroyed). */
+  readonly attemptsRemaining?: number;
 }
 
 declare module 'fastify' {
@@ -97,6 +119,14 @@ export async function vaultPlugin(
   // routes too); standalone, register it here without a global limit.
   if (!app.hasDecorator('createRateLimit')) await app.register(fastifyRateLimit, { global: false });
   const unlimited = new Set(options.unlimitedAddresses ?? []);
+  const securityEvent = async (req: FastifyRequest, event: VaultSecurityEvent): Promise<void> => {
+    if (options.onSecurityEvent === undefined) return;
+    try {
+      await options.onSecurityEvent(event);
+    } catch (err) {
+      req.log.error({ err: { message: (err as Error).message } }, 'vault security event lost');
+    }
+  };
   const limiter = (
     policy: VaultRateLimit,
     keyOf: (req: FastifyRequest) => string,
@@ -201,11 +231,17 @@ export async function vaultPlugin(
       ...(body.clientParams === undefined ? {} : { clientParams: body.clientParams }),
     });
     req.log.info({ purpose: key.purpose }, 'vault record registered');
+    await securityEvent(req, { type: 'vault-record-registered', ...key });
     return reply.code(204).send();
   });
 
   define('vaultLoginStart', 'recover', async (key, req) => {
     const res = await vault.loginStart({ ...key, startLoginRequest: req.body.startLoginRequest });
+    await securityEvent(req, {
+      type: 'vault-guess-counted',
+      ...key,
+      attemptsRemaining: res.attemptsRemaining,
+    });
     return {
       loginResponse: res.loginResponse,
       loginState: res.loginState,
@@ -221,12 +257,21 @@ export async function vaultPlugin(
         loginState: req.body.loginState,
         finishLoginRequest: req.body.finishLoginRequest,
       });
+      await securityEvent(req, { type: 'vault-login-succeeded', ...key });
       return {
         wrappedSecret: toBase64(res.wrappedSecret),
       } satisfies VaultResponseBody<'vaultLoginFinish'>;
     } catch (err) {
       // A security event: logged without the account, the password or any OPAQUE message.
-      req.log.warn({ purpose: key.purpose, code: toVaultApiError(err).code }, 'vault login failed');
+      const apiError = toVaultApiError(err);
+      req.log.warn({ purpose: key.purpose, code: apiError.code }, 'vault login failed');
+      const left = (apiError.details as { attemptsRemaining?: unknown } | undefined)
+        ?.attemptsRemaining;
+      await securityEvent(req, {
+        type: 'vault-login-failed',
+        ...key,
+        ...(typeof left === 'number' ? { attemptsRemaining: left } : {}),
+      });
       throw err;
     }
   });
@@ -243,6 +288,7 @@ export async function vaultPlugin(
   define('vaultDelete', 'full', async (key, req) => {
     const deleted = await vault.delete(key);
     req.log.info({ purpose: key.purpose, deleted }, 'vault record deleted');
+    if (deleted) await securityEvent(req, { type: 'vault-record-deleted', ...key });
     return { deleted } satisfies VaultResponseBody<'vaultDelete'>;
   });
 }

@@ -93,6 +93,41 @@ describe('vault routes', () => {
     expect(statusOf('VAULT_RECORD_NOT_FOUND')).toBe(404);
   });
 
+  it('reports registrations, counted guesses, logins and deletions as security events', async () => {
+    const events: VaultSecurityEvent[] = [];
+    h = await startVault({ onSecurityEvent: (e) => void events.push(e) });
+    const { accountId, api } = await registered(h);
+    await codeOf(recoverVaultSecret(api, { accountId, purpose: PURPOSE, password: WRONG }, FAST));
+    await recoverVaultSecret(api, { accountId, purpose: PURPOSE, password: PIN }, FAST);
+    const headers = auth(h.credential(accountId));
+    await h.inject({ method: 'DELETE', url: `/v1/vault/records/${PURPOSE}`, headers });
+    const guess = (left: number) => ({
+      type: 'vault-guess-counted',
+      accountId,
+      purpose: PURPOSE,
+      attemptsRemaining: left,
+    });
+    expect(events).toEqual([
+      { type: 'vault-record-registered', accountId, purpose: PURPOSE },
+      // The wrong PIN: the client never finishes, so the guess stays counted...
+      guess(limits.VAULT_MAX_ATTEMPTS - 1),
+      // ...and the right one is counted too, then given back with the earlier failures.
+      guess(limits.VAULT_MAX_ATTEMPTS - 2),
+      { type: 'vault-login-succeeded', accountId, purpose: PURPOSE },
+      { type: 'vault-record-deleted', accountId, purpose: PURPOSE },
+    ]);
+    // Nothing secret in them: no PIN, no secret, no OPAQUE message.
+    expect(JSON.stringify(events)).not.toMatch(new RegExp(`${PIN}|${WRONG}`));
+  });
+
+  it('keeps answering when the security-event hook fails', async () => {
+    h = await startVault({ onSecurityEvent: () => Promise.reject(new Error('audit down')) });
+    const { accountId, api } = await registered(h);
+    expect(
+      await recoverVaultSecret(api, { accountId, purpose: PURPOSE, password: PIN }, FAST),
+    ).toEqual(SECRET);
+  });
+
   it('answers a KE3 that does not verify with VAULT_LOGIN_FAILED and the attempts left', async () => {
     h = await startVault();
     const { accountId, api } = await registered(h);

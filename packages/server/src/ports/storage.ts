@@ -189,7 +189,13 @@ export type AuditEventType =
   | 'keys-replaced'
   | 'account-deleted'
   | 'backup-stored'
-  | 'backup-deleted';
+  | 'backup-deleted'
+  /** The embedded key vault's events (apps/server wires the vault's onSecurityEvent here). */
+  | 'vault-record-registered'
+  | 'vault-guess-counted'
+  | 'vault-login-succeeded'
+  | 'vault-login-failed'
+  | 'vault-record-deleted';
 
 export interface AuditEventInput {
   readonly at: number;
