@@ -26,6 +26,7 @@ import {
   startVault,
   type Harness,
 } from './support.js';
+import type { VaultSecurityEvent } from '../src/index.js';
 
 const SECRET = new Uint8Array(32).fill(42);
 const PIN = '4711';
