@@ -197,7 +197,13 @@ function buildProgram(ctx: RunContext): Command {
     .description('back up contacts, verification states, messages and settings')
     .option('--to <where>', where)
     .option('--keep <n>', 'keep only the newest n backups there (default: the saved setting)')
-    .action((options: { to?: string; keep?: string }) => backupCreate(options, globals(), ctx));
+    .option(
+      '--if-due',
+      'only if the schedule says one is due, to its location (for cron or a systemd timer)',
+    )
+    .action((options: { to?: string; keep?: string; ifDue?: boolean }) =>
+      backupCreate(options, globals(), ctx),
+    );
   backupCommand
     .command('restore')
     .description('restore a backup onto this new profile and register the number again')
@@ -227,7 +233,9 @@ function buildProgram(ctx: RunContext): Command {
     );
   backupCommand
     .command('schedule')
-    .description('automatic backups: daily or off (they run while "sotto chat" runs)')
+    .description(
+      'automatic backups: daily or off (they run while "sotto chat" runs, or from a system timer: printed)',
+    )
     .argument('<when>', 'daily or off')
     .option('--keep <n>', 'keep the newest n backups (default 3)')
     .option('--to <where>', `where automatic (and default) backups go: ${where}`)

@@ -5,7 +5,13 @@
  * client first (it flushes acknowledgements), then the store.
  */
 import WebSocket from 'ws';
-import { ClientError, createClient, type SottoClient, type WebSocketFactory } from '@sotto/client';
+import {
+  ClientError,
+  createClient,
+  type BackupOptions,
+  type SottoClient,
+  type WebSocketFactory,
+} from '@sotto/client';
 import type { SqliteClientStore } from '@sotto/client-store-sqlite';
 import { CliError } from './cli-error.js';
 import { cliPinVault } from './commands/pin.js';
@@ -46,10 +52,19 @@ export function serverUrlFrom(globals: GlobalOptions, saved: string | undefined)
   return globals.server ?? process.env.SOTTO_SERVER ?? saved ?? DEFAULT_SERVER_URL;
 }
 
+export interface SessionOptions {
+  /** Create the profile if it does not exist (register, link, restore). */
+  readonly create?: boolean;
+  /** Also wrap a new store key with the OS keychain (keychain.ts). */
+  readonly keychain?: boolean;
+  /** The SDK's backup options (the backup commands: which namespaces go into a backup). */
+  readonly backup?: BackupOptions;
+}
+
 export async function openSession(
   globals: GlobalOptions,
   ctx: RunContext,
-  options: { readonly create?: boolean; readonly keychain?: boolean } = {},
+  options: SessionOptions = {},
 ): Promise<Session> {
   const profileDir = profileDirectory(globals.profile);
   ctx.profileDir = profileDir;
@@ -65,7 +80,10 @@ export async function openSession(
       serverUrl,
       store,
       webSocketFactory,
+      // The PIN (SOTTO_PIN) answers a registration lock (on register, and on a restore whose
+      // backup key cannot open it).
       pinVault: cliPinVault(),
+      ...(options.backup === undefined ? {} : { backup: options.backup }),
     });
     return { profileDir, serverUrl, store, client, created };
   } catch (err) {
@@ -88,8 +106,9 @@ export async function withSession<T>(
   globals: GlobalOptions,
   ctx: RunContext,
   fn: (session: Session) => Promise<T>,
+  options: Omit<SessionOptions, 'create' | 'keychain'> = {},
 ): Promise<T> {
-  const session = await openSession(globals, ctx);
+  const session = await openSession(globals, ctx, options);
   try {
     if (session.client.account?.status !== 'registered') {
       throw new ClientError('NOT_REGISTERED', 'this profile holds no registered account');
@@ -97,6 +116,36 @@ export async function withSession<T>(
     return await fn(session);
   } finally {
     await closeSession(session);
+  }
+}
+
+/**
+ * Runs `fn` with a session of a profile that holds no account yet, creating the profile if needed
+ * (register, link, restore). A profile this run created is removed again unless `fn` succeeds, so
+ * a failed attempt leaves nothing behind.
+ */
+export async function withNewProfile<T>(
+  globals: GlobalOptions,
+  ctx: RunContext,
+  options: Omit<SessionOptions, 'create'>,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  const session = await openSession(globals, ctx, { ...options, create: true });
+  let succeeded = false;
+  try {
+    const existing = session.client.account;
+    if (existing !== null) {
+      throw new ClientError(
+        'ALREADY_REGISTERED',
+        `this profile already holds ${existing.number ?? 'an account'}`,
+      );
+    }
+    const result = await fn(session);
+    succeeded = true;
+    return result;
+  } finally {
+    await closeSession(session);
+    if (!succeeded && session.created) discardNewProfileStore(session.profileDir);
   }
 }
 

@@ -5,7 +5,7 @@
  * recovery key, backups without a key).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_ARGS, REPO_ROOT, runSotto, type SottoResult } from './support/cli-process.js';
@@ -171,6 +171,119 @@ describe('sotto backup', () => {
     const deleted = await world.sotto('alice2', ['backup', 'delete', name, '--from', to]);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
+  }, 180_000);
+
+  it('backup create --if-due, run by a system timer, backs up only when one is due', async () => {
+    const DAVE = '+14155550304';
+    await world.register('dave', DAVE);
+    expect((await runKeySetup(world.profile('dave'), ['backup', 'key'])).code).toBe(0);
+    const dir = mkdtempSync(join(world.dir, 'timer-backups-'));
+    const ifDue = (env: Record<string, string> = {}) =>
+      world.sotto('dave', ['backup', 'create', '--if-due'], env);
+    /** Runs sotto as if `hours` had passed: Date.now shifted in the child process only. */
+    const later = (hours: number): Record<string, string> => {
+      const clock = join(world.dir, `clock-${hours}h.mjs`);
+      writeFileSync(
+        clock,
+        `const real = Date.now;\nDate.now = () => real() + ${hours} * 3_600_000;\n`,
+      );
+      return { NODE_OPTIONS: `--import=${clock}` };
+    };
+
+    // Off: nothing to do, exit 0.
+    const off = await ifDue();
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toMatch(/Automatic backups are off/);
+    expect(readdirSync(dir)).toEqual([]);
+    expectOneLineFailure(
+      await world.sotto('dave', ['backup', 'create', '--if-due', '--to', `dir:${dir}`]),
+      2,
+      /leave out --to and --keep/,
+    );
+
+    // Scheduling prints the crontab line and the systemd units that run --if-due.
+    const scheduled = await world.sotto('dave', [
+      'backup',
+      'schedule',
+      'daily',
+      '--keep',
+      '2',
+      '--to',
+      `dir:${dir}`,
+    ]);
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    const cron = /^17 \* \* \* \* (.+)$/m.exec(scheduled.stdout);
+    expect(cron, scheduled.stdout).not.toBeNull();
+    expect(cron![1]).toContain(
+      `'--profile' '${world.profile('dave')}' 'backup' 'create' '--if-due'`,
+    );
+    expect(scheduled.stdout).toMatch(/^ExecStart=".+" "backup" "create" "--if-due"$/m);
+    expect(scheduled.stdout).toMatch(/^OnCalendar=hourly$/m);
+    expect(scheduled.stdout).toMatch(/SOTTO_PASSPHRASE/);
+    expect(scheduled.stdout).not.toContain(world.env.SOTTO_PASSPHRASE!);
+
+    // The crontab line as printed (cron runs it with sh): never backed up, so one is due now.
+    const byCron = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        // Not from the repository: a timer's job runs elsewhere.
+        const child = spawn('sh', ['-c', cron![1]!], {
+          cwd: world.dir,
+          env: { ...process.env, ...world.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      },
+    );
+    expect(byCron.code, byCron.stderr).toBe(0);
+    // Quiet on success (cron mails what a job prints): no output, not even a progress line.
+    expect(byCron.stdout + byCron.stderr).toBe('');
+    const first = readdirSync(dir);
+    expect(first).toHaveLength(1);
+
+    // Not due an hour later: nothing made.
+    const notDue = await ifDue(later(1));
+    expect(notDue.code, notDue.stderr).toBe(0);
+    expect(notDue.stdout).toMatch(/^No backup due yet \(the next one is due at \d{4}-.+Z\)\.\n$/);
+    expect(notDue.stderr).not.toMatch(/Backing up/);
+    expect(readdirSync(dir)).toEqual(first);
+
+    // A day later: one backup; two days later another, and retention keeps the newest 2.
+    const due = await ifDue(later(24));
+    expect(due.code, due.stderr).toBe(0);
+    expect(due.stdout).toMatch(/^Backup sotto-backup-\S+ \(.+\) stored in dir:/);
+    expect(readdirSync(dir)).toHaveLength(2);
+    const again = await ifDue(later(48));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/Removed 1 older backup\(s\)/);
+    const kept = readdirSync(dir);
+    expect(kept).toHaveLength(2);
+    expect(kept).not.toContain(first[0]);
+
+    // While another sotto process holds the profile (as "sotto chat" does, which then makes the
+    // scheduled backups itself), the timer's run is not an error.
+    const holder = spawn(
+      process.execPath,
+      [...NODE_ARGS, '--profile', world.profile('dave'), 'backup', 'key', 'password'],
+      { cwd: REPO_ROOT, env: { ...process.env, ...world.env }, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    const holderExited = new Promise((resolve) => holder.on('exit', resolve));
+    await new Promise<void>((resolve) => {
+      let stderr = '';
+      holder.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (/New backup password: $/.test(stderr)) resolve();
+      });
+    });
+    const busy = await ifDue(later(72));
+    holder.kill('SIGTERM');
+    await holderExited;
+    expect(busy.code, busy.stderr).toBe(0);
+    expect(busy.stdout).toMatch(/open in another sotto process/);
+    expect(readdirSync(dir)).toEqual(kept);
   }, 180_000);
 
   it('restores from the relay with the backup password and one SMS code', async () => {

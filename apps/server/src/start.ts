@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   ConsoleSmsSender,
@@ -64,6 +65,36 @@ export function loadOrCreateSecret(path: string): Buffer {
   return secret;
 }
 
+/** The certificate and key files of `config.tls`, for Node's HTTPS server; undefined: plain HTTP. */
+export function readTlsFiles(config: RelayConfig): { cert: Buffer; key: Buffer } | undefined {
+  return config.tls === null
+    ? undefined
+    : { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
+}
+
+/**
+ * The URL a started server answers on, from the address it listens on (the port the system chose
+ * when the configuration's is 0).
+ */
+export function listeningUrl(
+  config: RelayConfig,
+  address: string | AddressInfo | null,
+): { url: string; port: number } {
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const hostText = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return { url: `${config.tls === null ? 'http' : 'https'}://${hostText}:${port}`, port };
+}
+
+/** The handle of a started service: `close` runs `stop` once, however often it is called. */
+export function runningService(url: string, port: number, stop: () => Promise<void>): RunningRelay {
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    close: () => (closing ??= stop()),
+  };
+}
+
 export async function startRelay(
   config: RelayConfig,
   options: StartOptions = {},
@@ -110,10 +141,7 @@ export async function startRelay(
       config.backupQuotaMiB === 0
         ? null
         : await FileAttachmentStore.open(join(config.dataDir, 'backups'));
-    const https =
-      config.tls === null
-        ? undefined
-        : { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
+    const https = readTlsFiles(config);
     let auditEmbeddedVault: ((event: VaultSecurityEvent) => Promise<void>) | null = null;
     const server = await createServer({
       storage,
@@ -153,33 +181,24 @@ export async function startRelay(
     });
     secret.fill(0);
     vaultCredentialKey?.fill(0);
-    auditEmbeddedVault = auditVaultEvent(server.context.audit);
+    auditEmbeddedVault = auditVaultEvent((event, accountId, deviceId, details) =>
+      server.context.audit(event, accountId, deviceId, details),
+    );
     await server.app.listen({ host: config.host, port: config.port });
-    const address = server.app.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    const hostText = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `${config.tls === null ? 'http' : 'https'}://${hostText}:${port}`;
+    const { url, port } = listeningUrl(config, server.app.server.address());
     // The readiness line: tools wait for it. It names the address only — no secrets, no paths.
     log.info(
       { url, port, tls: config.tls !== null, sms: config.sms.mode, vault: config.vault.mode },
       'sotto relay ready',
     );
 
-    let closing: Promise<void> | null = null;
-    return {
-      url,
-      port,
-      close() {
-        closing ??= (async () => {
-          await server.close();
-          await storage.close();
-          vault?.store.close();
-          log.info('sotto relay stopped');
-          log.flush();
-        })();
-        return closing;
-      },
-    };
+    return runningService(url, port, async () => {
+      await server.close();
+      await storage.close();
+      vault?.store.close();
+      log.info('sotto relay stopped');
+      log.flush();
+    });
   } catch (err) {
     await storage.close();
     vault?.store.close();

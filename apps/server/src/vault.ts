@@ -24,7 +24,14 @@ import {
 } from '@sotto/vault';
 import { openSqliteVaultStore, type SqliteVaultStore } from '@sotto/vault-store-sqlite';
 import type { RelayConfig } from './config.js';
-import { loadOrCreateSecret, type RunningRelay, type StartOptions } from './start.js';
+import {
+  listeningUrl,
+  loadOrCreateSecret,
+  readTlsFiles,
+  runningService,
+  type RunningRelay,
+  type StartOptions,
+} from './start.js';
 
 const SETUP = /^[A-Za-z0-9_-]{64,4096}$/;
 
@@ -158,10 +165,7 @@ export async function startVaultService(
   const serverSetup = await loadOrCreateVaultSetup(config.vault.serverSetupFile);
   const store = openSqliteVaultStore({ filename: config.vault.databaseFile });
   try {
-    const https =
-      config.tls === null
-        ? undefined
-        : { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) };
+    const https = readTlsFiles(config);
     const server = await createVaultServer({
       store,
       serverSetup,
@@ -173,25 +177,14 @@ export async function startVaultService(
     });
     credentialKey.fill(0);
     await server.app.listen({ host: config.host, port: config.port });
-    const address = server.app.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    const hostText = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `${config.tls === null ? 'http' : 'https'}://${hostText}:${port}`;
+    const { url, port } = listeningUrl(config, server.app.server.address());
     log.info({ url, port, tls: config.tls !== null }, 'sotto vault ready');
-    let closing: Promise<void> | null = null;
-    return {
-      url,
-      port,
-      close() {
-        closing ??= (async () => {
-          await server.close();
-          store.close();
-          log.info('sotto vault stopped');
-          log.flush();
-        })();
-        return closing;
-      },
-    };
+    return runningService(url, port, async () => {
+      await server.close();
+      store.close();
+      log.info('sotto vault stopped');
+      log.flush();
+    });
   } catch (err) {
     store.close();
     throw err;

@@ -103,6 +103,13 @@ export const MIN_BACKUP_INTERVAL_MS = 60 * 1000;
 /** A scheduled backup that failed (storage unreachable, …) is tried again after this long. */
 export const BACKUP_RETRY_MS = 15 * 60 * 1000;
 
+/**
+ * `backups.createIfDue` (a run from cron or a systemd timer) counts a backup as due this much
+ * early (at most a tenth of the interval): a timer that fires at the same time each day finds the
+ * last backup a few seconds short of a day old, and would otherwise make one every other day.
+ */
+export const BACKUP_DUE_EARLY_MS = 15 * 60 * 1000;
+
 /** Records per batch handed to the archive writer (one await per batch, not per record). */
 export const BACKUP_RECORD_BATCH = 256;
 

@@ -395,4 +395,35 @@ describe('client.backups', () => {
     expect(c.backups.schedulerRunning).toBe(false);
     await expect(c.backups.setSchedule(1000)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+
+  it('createIfDue makes a backup only when the schedule says one is due', async () => {
+    const { store } = await seededStore();
+    let now = 1_750_000_000_000;
+    const c = await client(store, { now: () => now });
+    await withRecoveryKey(c);
+    const storage = new MemoryBackupStorage();
+    // Off: nothing, whatever the time.
+    expect(await c.backups.createIfDue({ storage })).toBeNull();
+    expect(await c.backups.status()).toMatchObject({ nextBackupAt: null });
+    await c.backups.setSchedule('daily', { keep: 2 });
+    // On, and never backed up: due at once.
+    const first = await c.backups.createIfDue({ storage });
+    expect(first).toMatchObject({ createdAt: now, deleted: [] });
+    expect(await c.backups.status()).toMatchObject({ nextBackupAt: now + 86_400_000 });
+    // Not due an hour later, nor 16 minutes short of a day.
+    now += 3_600_000;
+    expect(await c.backups.createIfDue({ storage })).toBeNull();
+    now = first!.createdAt + 86_400_000 - 16 * 60_000;
+    expect(await c.backups.createIfDue({ storage })).toBeNull();
+    expect((await c.backups.list(storage)).length).toBe(1);
+    // A timer that fires at the same time each day: seconds short of a day counts as due.
+    now = first!.createdAt + 86_400_000 - 5_000;
+    expect(await c.backups.createIfDue({ storage })).toMatchObject({ createdAt: now });
+    now += 86_400_000;
+    const third = await c.backups.createIfDue({ storage });
+    // Retention as for `create`: the newest 2 stay.
+    expect(third).toMatchObject({ createdAt: now, deleted: [first!.name] });
+    expect((await c.backups.list(storage)).map((b) => b.name)).not.toContain(first!.name);
+    await c.close();
+  });
 });

@@ -8,33 +8,34 @@
  * variables or files). Secrets — the recovery key, the backup password — come from a prompt
  * without echo, or SOTTO_RECOVERY_KEY / SOTTO_BACKUP_PASSWORD in scripts; they are never printed,
  * except the new recovery key, shown once when it is made.
+ *
+ * Automatic backups: `sotto chat` runs the SDK's scheduler (`startScheduledBackups`); otherwise a
+ * system timer runs `backup create --if-due`, whose crontab line and systemd units
+ * `backup schedule daily` prints (backup-timer.ts).
  */
 import { resolve } from 'node:path';
-import WebSocket from 'ws';
 import { BackupError, type BackupStorage } from '@sotto/backup';
 import { LocalDirectoryStorage } from '@sotto/backup/node';
 import {
   ClientError,
-  createClient,
   type BackupOptions,
   type BackupProgress,
   type SottoClient,
-  type WebSocketFactory,
 } from '@sotto/client';
-import type { SqliteClientStore } from '@sotto/client-store-sqlite';
+import { SqliteClientStoreError, type SqliteClientStore } from '@sotto/client-store-sqlite';
 import { CliError } from '../cli-error.js';
-import { normaliseNumber } from '../contacts.js';
-import { cliPinVault } from './pin.js';
+import { readSettings, writeSettings } from '../profile.js';
 import {
-  discardNewProfileStore,
-  openProfileStore,
-  profileDirectory,
-  readSettings,
-  writeSettings,
-} from '../profile.js';
-import { serverUrlFrom, type GlobalOptions, type RunContext } from '../session.js';
+  withNewProfile,
+  withSession,
+  type GlobalOptions,
+  type RunContext,
+  type Session,
+} from '../session.js';
 import { ProgressBar, formatBytes } from '../terminal/progress.js';
 import { promptHidden, promptLine } from '../terminal/prompt.js';
+import { backupTimerSnippets } from './backup-timer.js';
+import { askVerificationCode, checkNumberAndCode } from './register.js';
 
 /** The CLI's own namespaces that go into backups: settings and aliases, and backup settings. */
 const CLI_NAMESPACE = 'app:cli';
@@ -42,10 +43,8 @@ const BACKUP_NAMESPACE = 'app:cli-backup';
 const TARGET_KEY = 'target';
 const BACKUP_NAMESPACES = [CLI_NAMESPACE, BACKUP_NAMESPACE] as const;
 const APP = 'sotto-cli/0.1.0';
-const CODE = /^[0-9]{6}$/;
-
-const webSocketFactory: WebSocketFactory = (url, options) =>
-  new WebSocket(url, { headers: { ...options.headers } });
+/** What the SDK puts into this CLI's backups besides its own records. */
+const BACKUP_OPTIONS: BackupOptions = { namespaces: BACKUP_NAMESPACES, app: APP };
 
 const LOSS_WARNING =
   'Keep this recovery key somewhere safe, away from this device (on paper, in a password manager).\n' +
@@ -57,83 +56,53 @@ export interface BackupTargetOption {
   readonly from?: string;
 }
 
-interface BackupSession {
-  readonly profileDir: string;
-  readonly serverUrl: string;
-  readonly store: SqliteClientStore;
-  readonly client: SottoClient;
-  readonly created: boolean;
-}
-
-async function open(
+/** Runs `fn` with an open session of a registered profile whose client makes this CLI's backups. */
+function withRegistered<T>(
   globals: GlobalOptions,
   ctx: RunContext,
-  options: { create: boolean; backup?: BackupOptions },
-): Promise<BackupSession> {
-  const profileDir = profileDirectory(globals.profile);
-  ctx.profileDir = profileDir;
-  const { store, created } = await openProfileStore(profileDir, { create: options.create });
-  try {
-    const settings = await readSettings(store);
-    const serverUrl = serverUrlFrom(globals, settings?.serverUrl);
-    ctx.serverUrl = serverUrl;
-    const client = await createClient({
-      serverUrl,
-      store,
-      webSocketFactory,
-      // The PIN (SOTTO_PIN) answers a registration lock the backup's own key cannot open.
-      pinVault: cliPinVault(),
-      backup: { namespaces: BACKUP_NAMESPACES, app: APP, ...options.backup },
-    });
-    return { profileDir, serverUrl, store, client, created };
-  } catch (err) {
-    await store.close();
-    if (created) discardNewProfileStore(profileDir);
-    throw err;
-  }
-}
-
-async function close(session: BackupSession): Promise<void> {
-  try {
-    await session.client.close();
-  } finally {
-    await session.store.close();
-  }
-}
-
-async function withRegistered<T>(
-  globals: GlobalOptions,
-  ctx: RunContext,
-  fn: (session: BackupSession) => Promise<T>,
+  fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const session = await open(globals, ctx, { create: false });
-  try {
-    if (session.client.account?.status !== 'registered') {
-      throw new ClientError('NOT_REGISTERED', 'this profile holds no registered account');
-    }
-    return await fn(session);
-  } finally {
-    await close(session);
-  }
+  return withSession(globals, ctx, fn, { backup: BACKUP_OPTIONS });
+}
+
+/**
+ * Runs `fn` on a registered profile with the backup location `option` names (checked before the
+ * profile is opened), else the saved one, else the relay.
+ */
+async function withLocation<T>(
+  option: string | undefined,
+  globals: GlobalOptions,
+  ctx: RunContext,
+  fn: (session: Session, target: Target, storage: BackupStorage) => Promise<T>,
+): Promise<T> {
+  const given = option === undefined ? undefined : parseTarget(option);
+  return withRegistered(globals, ctx, async (session) => {
+    const target = given ?? parseTarget((await savedTarget(session.store)) ?? 'relay');
+    return fn(session, target, await storageFor(session.client, target));
+  });
 }
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
-async function savedTarget(session: BackupSession): Promise<string | undefined> {
-  const bytes = await session.store.get(BACKUP_NAMESPACE, TARGET_KEY);
+/** The location saved by `backup schedule --to`, if any. */
+async function savedTarget(store: SqliteClientStore): Promise<string | undefined> {
+  const bytes = await store.get(BACKUP_NAMESPACE, TARGET_KEY);
   return bytes === undefined ? undefined : dec.decode(bytes);
 }
 
-/** Parses `relay`, `dir:<path>` or `s3:<bucket>[/<prefix>]`; USAGE otherwise. */
-export function parseTarget(text: string):
+/** A backup location: the relay, a directory or an S3 bucket. */
+type Target =
   | { kind: 'relay' }
   | { kind: 'dir'; path: string }
   | {
       kind: 's3';
       bucket: string;
       prefix: string;
-    } {
+    };
+
+/** Parses `relay`, `dir:<path>` or `s3:<bucket>[/<prefix>]`; USAGE otherwise. */
+export function parseTarget(text: string): Target {
   if (text === 'relay') return { kind: 'relay' };
   if (text.startsWith('dir:') && text.length > 4)
     return { kind: 'dir', path: resolve(text.slice(4)) };
@@ -150,7 +119,7 @@ export function parseTarget(text: string):
 }
 
 /** The target's canonical text (a directory made absolute), for messages and settings. */
-function targetText(target: ReturnType<typeof parseTarget>): string {
+function targetText(target: Target): string {
   switch (target.kind) {
     case 'relay':
       return 'relay';
@@ -174,9 +143,7 @@ async function s3Storage(bucket: string, prefix: string): Promise<BackupStorage>
 }
 
 /** A storage that needs no account (for restore): a directory or a bucket. */
-async function storageWithoutAccount(
-  target: ReturnType<typeof parseTarget>,
-): Promise<BackupStorage | 'relay'> {
+async function storageWithoutAccount(target: Target): Promise<BackupStorage | 'relay'> {
   switch (target.kind) {
     case 'relay':
       return 'relay';
@@ -187,24 +154,9 @@ async function storageWithoutAccount(
   }
 }
 
-async function storageFor(
-  session: BackupSession,
-  target: ReturnType<typeof parseTarget>,
-): Promise<BackupStorage> {
+async function storageFor(client: SottoClient, target: Target): Promise<BackupStorage> {
   const s = await storageWithoutAccount(target);
-  return s === 'relay' ? session.client.backups.relayStorage() : s;
-}
-
-/** The location given (checked before the profile is opened), else the saved one, else the relay. */
-async function chosenTarget(
-  session: BackupSession,
-  given: ReturnType<typeof parseTarget> | undefined,
-): Promise<ReturnType<typeof parseTarget>> {
-  return given ?? parseTarget((await savedTarget(session)) ?? 'relay');
-}
-
-function givenTarget(option: string | undefined): ReturnType<typeof parseTarget> | undefined {
-  return option === undefined ? undefined : parseTarget(option);
+  return s === 'relay' ? client.backups.relayStorage() : s;
 }
 
 function progressReporter(label: string): {
@@ -315,15 +267,22 @@ async function newPassword(): Promise<string> {
 // ---- commands --------------------------------------------------------------------------------
 
 export async function backupCreate(
-  options: BackupTargetOption & { keep?: string },
+  options: BackupTargetOption & { keep?: string; ifDue?: boolean },
   globals: GlobalOptions,
   ctx: RunContext,
 ): Promise<void> {
+  if (options.ifDue === true) {
+    if (options.to !== undefined || options.keep !== undefined) {
+      throw new CliError(
+        'USAGE',
+        '--if-due backs up where and as "sotto backup schedule" set: leave out --to and --keep',
+      );
+    }
+    await backupIfDue(globals, ctx);
+    return;
+  }
   const keep = options.keep === undefined ? undefined : parseKeep(options.keep);
-  const given = givenTarget(options.to);
-  await withRegistered(globals, ctx, async (session) => {
-    const target = await chosenTarget(session, given);
-    const storage = await storageFor(session, target);
+  await withLocation(options.to, globals, ctx, async (session, target, storage) => {
     const { bar, onProgress } = progressReporter('Backing up');
     let result;
     try {
@@ -334,24 +293,71 @@ export async function backupCreate(
       });
     } catch (err) {
       bar.abandon();
-      if (ClientError.is(err, 'NO_BACKUP_KEY')) {
-        throw new CliError(
-          'USAGE',
-          'backups need a recovery key or a password first: run "sotto backup key" (or "sotto backup key password")',
-        );
-      }
-      throw explain(err);
+      throw createFailure(err);
     }
     bar.finish();
-    process.stdout.write(
-      `Backup ${result.name} (${formatBytes(result.size)}, ${result.records} records) stored in ${targetText(target)}.\n`,
-    );
-    if (result.deleted.length > 0) {
-      process.stdout.write(
-        `Removed ${result.deleted.length} older backup(s) (keeping the newest).\n`,
-      );
-    }
+    reportCreated(result, target);
   });
+}
+
+/** The error of a failed `create`, as one line that says what to do. */
+function createFailure(err: unknown): unknown {
+  if (ClientError.is(err, 'NO_BACKUP_KEY')) {
+    return new CliError(
+      'USAGE',
+      'backups need a recovery key or a password first: run "sotto backup key" (or "sotto backup key password")',
+    );
+  }
+  return explain(err);
+}
+
+function reportCreated(
+  result: { name: string; size: number; records: number; deleted: readonly string[] },
+  target: Target,
+): void {
+  process.stdout.write(
+    `Backup ${result.name} (${formatBytes(result.size)}, ${result.records} records) stored in ${targetText(target)}.\n`,
+  );
+  if (result.deleted.length > 0) {
+    process.stdout.write(
+      `Removed ${result.deleted.length} older backup(s) (keeping the newest).\n`,
+    );
+  }
+}
+
+/**
+ * `backup create --if-due`, for cron or a systemd timer: a backup to the saved location when the
+ * saved schedule says one is due, else one line and exit 0. No progress bar (a timer's output is
+ * mailed or logged). A profile open in another sotto process is not an error here: `sotto chat`
+ * makes the scheduled backups itself while it runs, and the timer comes back.
+ */
+async function backupIfDue(globals: GlobalOptions, ctx: RunContext): Promise<void> {
+  try {
+    await withLocation(undefined, globals, ctx, async (session, target, storage) => {
+      const { backups } = session.client;
+      let result;
+      try {
+        result = await backups.createIfDue({ storage });
+      } catch (err) {
+        throw createFailure(err);
+      }
+      if (result !== null) {
+        reportCreated(result, target);
+        return;
+      }
+      const next = (await backups.status()).nextBackupAt;
+      process.stdout.write(
+        next === null
+          ? 'Automatic backups are off ("sotto backup schedule daily" turns them on); nothing to do.\n'
+          : `No backup due yet (the next one is due at ${new Date(next).toISOString()}).\n`,
+      );
+    });
+  } catch (err) {
+    if (!SqliteClientStoreError.is(err, 'IN_USE')) throw err;
+    process.stdout.write(
+      'The profile is open in another sotto process (a running "sotto chat" makes the scheduled backups); nothing to do.\n',
+    );
+  }
 }
 
 function parseKeep(text: string): number {
@@ -367,14 +373,10 @@ export async function backupList(
   globals: GlobalOptions,
   ctx: RunContext,
 ): Promise<void> {
-  const given = givenTarget(options.from);
-  await withRegistered(globals, ctx, async (session) => {
-    const target = await chosenTarget(session, given);
-    const list = await session.client.backups
-      .list(await storageFor(session, target))
-      .catch((e: unknown) => {
-        throw explain(e);
-      });
+  await withLocation(options.from, globals, ctx, async (session, target, storage) => {
+    const list = await session.client.backups.list(storage).catch((e: unknown) => {
+      throw explain(e);
+    });
     if (list.length === 0) {
       process.stdout.write(`No backups in ${targetText(target)}.\n`);
       return;
@@ -393,14 +395,10 @@ export async function backupDelete(
   globals: GlobalOptions,
   ctx: RunContext,
 ): Promise<void> {
-  const given = givenTarget(options.from);
-  await withRegistered(globals, ctx, async (session) => {
-    const target = await chosenTarget(session, given);
-    const deleted = await session.client.backups
-      .delete(await storageFor(session, target), name)
-      .catch((e: unknown) => {
-        throw explain(e);
-      });
+  await withLocation(options.from, globals, ctx, async (session, target, storage) => {
+    const deleted = await session.client.backups.delete(storage, name).catch((e: unknown) => {
+      throw explain(e);
+    });
     if (!deleted)
       throw new CliError('USAGE', `there is no backup ${name} in ${targetText(target)}`);
     process.stdout.write(`Deleted ${name}.\n`);
@@ -425,15 +423,21 @@ export async function backupSchedule(
     }
     const status = await session.client.backups.status();
     const where =
-      target === undefined ? ((await savedTarget(session)) ?? 'relay') : targetText(target);
+      target === undefined ? ((await savedTarget(session.store)) ?? 'relay') : targetText(target);
     if (when === 'off') {
       process.stdout.write(`Automatic backups off (keeping the newest ${status.keep}).\n`);
-    } else {
-      process.stdout.write(
-        `Automatic backups daily to ${where}, keeping the newest ${status.keep}. They run while\n` +
-          '"sotto chat" runs; one that is overdue runs when it starts.\n',
-      );
+      return;
     }
+    process.stdout.write(
+      `Automatic backups daily to ${where}, keeping the newest ${status.keep}. They run while\n` +
+        '"sotto chat" runs (one that is overdue runs when it starts), and whenever\n' +
+        '"sotto backup create --if-due" finds one due.\n\n' +
+        backupTimerSnippets({
+          profileDir: session.profileDir,
+          keychain: session.store.describe().keychainWrap,
+          s3: where.startsWith('s3:'),
+        }),
+    );
   });
 }
 
@@ -526,24 +530,10 @@ export async function backupRestore(
   globals: GlobalOptions,
   ctx: RunContext,
 ): Promise<void> {
-  const number = normaliseNumber(numberArgument);
-  if (number === undefined) {
-    throw new CliError(
-      'USAGE',
-      'not a valid phone number: use international (E.164) form, e.g. +14155550100',
-    );
-  }
-  if (options.code !== undefined && !CODE.test(options.code)) {
-    throw new CliError('USAGE', 'a verification code has 6 digits');
-  }
+  const number = checkNumberAndCode(numberArgument, options.code);
   const target = parseTarget(options.from ?? 'relay');
-  const session = await open(globals, ctx, { create: true });
-  let restored = false;
-  try {
+  await withNewProfile(globals, ctx, { backup: BACKUP_OPTIONS }, async (session) => {
     const { client } = session;
-    if (client.account !== null) {
-      throw new ClientError('ALREADY_REGISTERED', 'restore needs a new, empty profile');
-    }
     const storage = await storageWithoutAccount(target);
     const key =
       options.password === true
@@ -553,19 +543,11 @@ export async function backupRestore(
         : {
             recoveryKey: await secret('SOTTO_RECOVERY_KEY', 'Recovery key: ', 'recovery key'),
           };
-    const askCode = async (): Promise<string> => {
-      process.stderr.write(`A verification code was sent to ${number}.\n`);
-      const code = (await promptLine('Verification code: ', 'verification code')).replace(
-        /\s/g,
-        '',
-      );
-      if (!CODE.test(code)) throw new CliError('USAGE', 'a verification code has 6 digits');
-      return code;
-    };
     let code = options.code;
     if (code === undefined) {
       await client.requestCode(number);
-      code = await askCode();
+      process.stderr.write(`A verification code was sent to ${number}.\n`);
+      code = await askVerificationCode();
     }
     const { bar, onProgress } = progressReporter('Restoring');
     let result;
@@ -589,17 +571,13 @@ export async function backupRestore(
     if (settings === undefined || settings.serverUrl !== session.serverUrl) {
       await writeSettings(session.store, { serverUrl: session.serverUrl });
     }
-    restored = true;
     process.stdout.write(
       `Restored ${result.number} from ${result.name} (made ${new Date(result.backupCreatedAt).toISOString()}): ` +
         `${result.contacts} contact(s), ${result.messages} message(s).\n` +
         'This device has new device keys: your contacts start new sessions with it automatically.\n',
     );
     process.stdout.write(`Profile: ${session.profileDir}\n`);
-  } finally {
-    await close(session);
-    if (!restored && session.created) discardNewProfileStore(session.profileDir);
-  }
+  });
 }
 
 /**
@@ -614,15 +592,10 @@ export async function startScheduledBackups(
 ): Promise<void> {
   const status = await client.backups.status();
   if (status.scheduleIntervalMs === null) return;
-  const saved = await store.get(BACKUP_NAMESPACE, TARGET_KEY);
-  const target = parseTarget(saved === undefined ? 'relay' : dec.decode(saved));
-  const storage =
-    target.kind === 'relay'
-      ? client.backups.relayStorage()
-      : await storageWithoutAccount(target).then((s) => s as BackupStorage);
+  const target = parseTarget((await savedTarget(store)) ?? 'relay');
+  const storage = await storageFor(client, target);
   client.backups.startScheduler(storage, {
-    namespaces: BACKUP_NAMESPACES,
-    app: APP,
+    ...BACKUP_OPTIONS,
     onScheduledBackup: (result) => {
       if (result instanceof Error) {
         const e = explain(result);

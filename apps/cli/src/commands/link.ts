@@ -12,11 +12,10 @@
 import { ClientError, type PendingLink } from '@sotto/client';
 import { CliError } from '../cli-error.js';
 import { LINK_APPROVAL_WAIT_MS, LINK_WAIT_MS } from '../limits.js';
-import { discardNewProfileStore, writeSettings } from '../profile.js';
+import { writeSettings } from '../profile.js';
 import {
-  closeSession,
-  openSession,
   unreachable,
+  withNewProfile,
   withSession,
   type GlobalOptions,
   type RunContext,
@@ -36,20 +35,8 @@ export async function link(
   globals: GlobalOptions,
   ctx: RunContext,
 ): Promise<void> {
-  const session = await openSession(globals, ctx, {
-    create: true,
-    keychain: options.keychain === true,
-  });
-  let linked = false;
-  try {
+  await withNewProfile(globals, ctx, { keychain: options.keychain === true }, async (session) => {
     const { client } = session;
-    const existing = client.account;
-    if (existing !== null) {
-      throw new ClientError(
-        'ALREADY_REGISTERED',
-        `this profile already holds ${existing.number ?? 'an account'}`,
-      );
-    }
     let pending: PendingLink;
     try {
       pending = await client.beginLink({ timeoutMs: LINK_WAIT_MS });
@@ -76,16 +63,12 @@ export async function link(
       throw err;
     });
     await writeSettings(session.store, { serverUrl: session.serverUrl });
-    linked = true;
     process.stdout.write(
       `Linked to ${account.number ?? account.accountId} on ${session.serverUrl} as device ${account.deviceId}.\n` +
         `Check that this is your account. Profile: ${session.profileDir}\n`,
     );
     if (session.store.describe().keychainWrap) process.stdout.write(`${KEYCHAIN_ON}\n`);
-  } finally {
-    await closeSession(session);
-    if (!linked && session.created) discardNewProfileStore(session.profileDir);
-  }
+  });
 }
 
 export async function addDevice(

@@ -13,8 +13,8 @@
 import { ClientError } from '@sotto/client';
 import { CliError } from '../cli-error.js';
 import { normaliseNumber } from '../contacts.js';
-import { discardNewProfileStore, writeSettings } from '../profile.js';
-import { closeSession, openSession, type GlobalOptions, type RunContext } from '../session.js';
+import { writeSettings } from '../profile.js';
+import { withNewProfile, type GlobalOptions, type RunContext } from '../session.js';
 import { promptLine } from '../terminal/prompt.js';
 import { KEYCHAIN_ON } from './keychain.js';
 import { canAskPin, existingPin } from './pin.js';
@@ -28,12 +28,11 @@ export interface RegisterOptions {
 
 const CODE = /^[0-9]{6}$/;
 
-export async function register(
-  numberArgument: string,
-  options: RegisterOptions,
-  globals: GlobalOptions,
-  ctx: RunContext,
-): Promise<void> {
+/**
+ * The number argument in E.164 form, after checking it and a `--code` given with it (before a
+ * profile is opened): USAGE otherwise. Shared with `sotto backup restore`.
+ */
+export function checkNumberAndCode(numberArgument: string, code: string | undefined): string {
   const number = normaliseNumber(numberArgument);
   if (number === undefined) {
     throw new CliError(
@@ -41,31 +40,35 @@ export async function register(
       'not a valid phone number: use international (E.164) form, e.g. +14155550100',
     );
   }
-  if (options.code !== undefined && !CODE.test(options.code)) {
+  if (code !== undefined && !CODE.test(code)) {
     throw new CliError('USAGE', 'a verification code has 6 digits');
   }
-  const session = await openSession(globals, ctx, {
-    create: true,
-    keychain: options.keychain === true,
-  });
-  let registered = false;
-  try {
+  return number;
+}
+
+/** Reads the SMS code from the terminal (spaces allowed); USAGE if it is not 6 digits. */
+export async function askVerificationCode(): Promise<string> {
+  const code = (await promptLine('Verification code: ', 'verification code')).replace(/\s/g, '');
+  if (!CODE.test(code)) throw new CliError('USAGE', 'a verification code has 6 digits');
+  return code;
+}
+
+export async function register(
+  numberArgument: string,
+  options: RegisterOptions,
+  globals: GlobalOptions,
+  ctx: RunContext,
+): Promise<void> {
+  const number = checkNumberAndCode(numberArgument, options.code);
+  await withNewProfile(globals, ctx, { keychain: options.keychain === true }, async (session) => {
     const { client } = session;
-    const existing = client.account;
-    if (existing !== null) {
-      throw new ClientError(
-        'ALREADY_REGISTERED',
-        `this profile already holds ${existing.number ?? 'an account'}`,
-      );
-    }
     let code = options.code;
     if (code === undefined) {
       const { expiresInSeconds } = await client.requestCode(number);
       process.stderr.write(
         `A verification code was sent to ${number} (valid ${Math.round(expiresInSeconds / 60)} minutes).\n`,
       );
-      code = (await promptLine('Verification code: ', 'verification code')).replace(/\s/g, '');
-      if (!CODE.test(code)) throw new CliError('USAGE', 'a verification code has 6 digits');
+      code = await askVerificationCode();
     }
     let account;
     try {
@@ -79,14 +82,10 @@ export async function register(
       account = await client.register({ number, code, pin: given });
     }
     await writeSettings(session.store, { serverUrl: session.serverUrl });
-    registered = true;
     process.stdout.write(
       `Registered ${account.number ?? number} on ${session.serverUrl} (device ${account.deviceId}).\n`,
     );
     process.stdout.write(`Profile: ${session.profileDir}\n`);
     if (session.store.describe().keychainWrap) process.stdout.write(`${KEYCHAIN_ON}\n`);
-  } finally {
-    await closeSession(session);
-    if (!registered && session.created) discardNewProfileStore(session.profileDir);
-  }
+  });
 }

@@ -31,6 +31,7 @@ import {
   x25519GenerateKeyPair,
 } from '@sotto/crypto';
 import { IdentityKeyPair, PrivateKey } from '@sotto/protocol';
+import type { ClientStoreTransaction } from '../client-store.js';
 import type { ClientCore, PinVaultContext } from '../core.js';
 import { ClientError } from '../errors.js';
 import {
@@ -57,7 +58,7 @@ import { pinFailureDetails, pinFailureMessage } from '../vault/pin-vault.js';
 import {
   fetchVaultCredential,
   lockedVaultCredential,
-  withoutVaultCredential,
+  registrationLockedError,
 } from '../vault/relay-credential.js';
 import type { KeyManager } from './key-manager.js';
 import { formatLinkUri, parseLinkUri } from './link-uri.js';
@@ -259,29 +260,10 @@ export class AccountManager<R> {
           token = registrationLockToken(masterKey);
           continue;
         }
-        const e = err;
-        throw new ClientError(
-          'REGISTRATION_LOCKED',
-          'the number has a registration lock: the PIN is needed',
-          {
-            cause: err,
-            ...(e.apiCode === undefined ? {} : { apiCode: e.apiCode }),
-            ...(e.details === undefined ? {} : { details: withoutVaultCredential(e.details) }),
-          },
-        );
+        throw registrationLockedError(err, 'the number has a registration lock: the PIN is needed');
       }
     }
-    const reg: RegistrationRecord = {
-      accountId: res.accountId,
-      deviceId: res.deviceId,
-      credential: fromBase64Url(res.credential),
-      registrationId,
-      number: options.number,
-      status: 'registered',
-    };
-    await core.store.transaction(async (tx) => {
-      await tx.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(reg));
-      await tx.put(NS.account, ACCOUNT_KEYS.identity, identity.serialize());
+    await this.#becomeRegistered(res, options.number, identity, registrationId, async (tx) => {
       if (masterKey !== undefined) await tx.put(NS.account, ACCOUNT_KEYS.masterKey, masterKey);
       await tx.put(
         NS.account,
@@ -289,14 +271,6 @@ export class AccountManager<R> {
         toJsonBytes({ enabled: token !== undefined }),
       );
     });
-    core.registration = reg;
-    core.state.setLocal({
-      accountId: reg.accountId,
-      deviceId: reg.deviceId,
-      identity,
-      registrationId,
-    });
-    await this.keys.createInitialKeys();
     // A re-registration through the lock keeps the number locked.
     if (token !== undefined) {
       await core.http.call('setRegistrationLock', {
@@ -481,17 +455,35 @@ export class AccountManager<R> {
     if (res.accountId !== message.aci) {
       throw new ClientError('LINK_FAILED', 'the provisioning code belongs to another account');
     }
+    await this.#becomeRegistered(res, message.number, identity, registrationId);
+    return this.info()!;
+  }
+
+  /**
+   * After the relay accepted a registration or link: stores the device's registration and
+   * identity (with `moreWrites`, in the same transaction), makes them current and uploads the
+   * first prekeys.
+   */
+  async #becomeRegistered(
+    res: { readonly accountId: string; readonly deviceId: number; readonly credential: string },
+    number: string | null,
+    identity: IdentityKeyPair,
+    registrationId: number,
+    moreWrites?: (tx: ClientStoreTransaction) => Promise<void>,
+  ): Promise<void> {
+    const core = this.core;
     const reg: RegistrationRecord = {
       accountId: res.accountId,
       deviceId: res.deviceId,
       credential: fromBase64Url(res.credential),
       registrationId,
-      number: message.number,
+      number,
       status: 'registered',
     };
     await core.store.transaction(async (tx) => {
-      await tx.put(NS.account, ACCOUNT_KEYS.identity, identity.serialize());
       await tx.put(NS.account, ACCOUNT_KEYS.registration, encodeRegistration(reg));
+      await tx.put(NS.account, ACCOUNT_KEYS.identity, identity.serialize());
+      await moreWrites?.(tx);
     });
     core.registration = reg;
     core.state.setLocal({
@@ -501,7 +493,6 @@ export class AccountManager<R> {
       registrationId,
     });
     await this.keys.createInitialKeys();
-    return this.info()!;
   }
 
   /**

@@ -22,7 +22,8 @@
  *
  * Scheduling: a persisted interval; `startScheduler` runs a backup when one is due (at once if it
  * is overdue, e.g. the client was not running), then after each interval; failures are retried
- * after BACKUP_RETRY_MS.
+ * after BACKUP_RETRY_MS. An app that is not running all day instead calls `createIfDue` from a
+ * timer of the system (cron, systemd), which makes a backup only when one is due.
  */
 import {
   BackupKey,
@@ -38,6 +39,7 @@ import {
 import type { ClientCore } from '../core.js';
 import { ClientError } from '../errors.js';
 import {
+  BACKUP_DUE_EARLY_MS,
   BACKUP_RETRY_MS,
   DAILY_BACKUP_INTERVAL_MS,
   MAX_BACKUP_KEEP,
@@ -124,6 +126,8 @@ export interface BackupStatus {
   readonly keep: number;
   readonly lastBackupAt: number | null;
   readonly lastBackupName: string | null;
+  /** When the next automatic backup is due (the last one's time plus the interval), or null. */
+  readonly nextBackupAt: number | null;
 }
 
 /**
@@ -234,6 +238,11 @@ function counted(
 
 export { counted as countBytes };
 
+/** When the next scheduled backup is due, or null when automatic backups are off. */
+function nextBackupAt(config: BackupConfig): number | null {
+  return config.schedule === null ? null : (config.lastBackupAt ?? 0) + config.schedule.intervalMs;
+}
+
 export class BackupManager {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running: Promise<BackupResult> | null = null;
@@ -259,6 +268,7 @@ export class BackupManager {
       keep: config.keep,
       lastBackupAt: config.lastBackupAt,
       lastBackupName: config.lastBackupName,
+      nextBackupAt: nextBackupAt(config),
     };
   }
 
@@ -446,6 +456,20 @@ export class BackupManager {
     }
   }
 
+  /**
+   * Makes a backup like `create` when automatic backups are on and one is due (up to
+   * BACKUP_DUE_EARLY_MS early); otherwise resolves null without touching the storage. For apps
+   * that do not run all day: a timer of the system (cron, systemd) runs one that calls this.
+   */
+  async createIfDue(options: CreateOptions): Promise<BackupResult | null> {
+    const config = await loadConfig(this.core.store);
+    const due = nextBackupAt(config);
+    if (due === null || config.schedule === null) return null;
+    const early = Math.min(BACKUP_DUE_EARLY_MS, Math.floor(config.schedule.intervalMs / 10));
+    if (due - early > this.core.now()) return null;
+    return this.create(options);
+  }
+
   async #create(options: CreateOptions): Promise<BackupResult> {
     const core = this.core;
     core.requireRegistered();
@@ -562,8 +586,8 @@ export class BackupManager {
     if (this.#schedulerStorage === null || this.core.closed) return;
     void loadConfig(this.core.store).then(
       (config) => {
-        if (config.schedule === null || this.#schedulerStorage === null) return;
-        const due = (config.lastBackupAt ?? 0) + config.schedule.intervalMs;
+        const due = nextBackupAt(config);
+        if (due === null || this.#schedulerStorage === null) return;
         const delay = delayOverride ?? Math.max(0, due - this.core.now());
         // setTimeout holds at most 2^31 − 1 ms; a longer wait re-arms when it fires.
         this.#timer = setTimeout(() => void this.#runScheduled(), Math.min(delay, 0x7fffffff));
@@ -578,8 +602,8 @@ export class BackupManager {
     const storage = this.#schedulerStorage;
     if (storage === null || this.core.closed) return;
     const config = await loadConfig(this.core.store);
-    if (config.schedule === null) return;
-    const due = (config.lastBackupAt ?? 0) + config.schedule.intervalMs;
+    const due = nextBackupAt(config);
+    if (due === null) return;
     if (due > this.core.now()) {
       this.#arm();
       return;

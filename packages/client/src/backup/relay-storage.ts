@@ -16,15 +16,7 @@
  * Requests use `redirect: 'error'`; with redirects followed, Node 20's fetch would keep the whole
  * uploaded body in memory (see `#request`; `tests/e2e/relay-backup-storage.slow.test.ts`).
  */
-import {
-  ApiError,
-  formatAuthorization,
-  isApiErrorCode,
-  routes,
-  type ApiErrorDetails,
-  type DeviceCredentials,
-  type ResponseBody,
-} from '@sotto/api';
+import { formatAuthorization, routes, type DeviceCredentials, type ResponseBody } from '@sotto/api';
 import {
   BackupError,
   checkObjectName,
@@ -33,7 +25,7 @@ import {
   type ByteSource,
 } from '@sotto/backup';
 import { ClientError } from '../errors.js';
-import { serverRejected } from '../transport/http-api.js';
+import { apiErrorFromBody, serverRejected } from '../transport/http-api.js';
 
 /** The part of WHATWG `fetch` this adapter uses (the global `fetch` of Node ≥ 18 fits). */
 export type BackupFetch = (
@@ -178,25 +170,14 @@ async function readJson(response: Response, route: string): Promise<unknown> {
 }
 
 function relayError(route: string, status: number, text: string): BackupError {
-  let code: unknown;
-  let details: ApiErrorDetails | undefined;
-  try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; details?: unknown } };
-    code = body.error?.code;
-    const d = body.error?.details;
-    if (d !== null && typeof d === 'object' && !Array.isArray(d)) details = d as ApiErrorDetails;
-  } catch {
-    code = undefined;
-  }
-  if (!isApiErrorCode(code)) {
+  const apiError = apiErrorFromBody(text);
+  if (apiError === undefined) {
     return new BackupError('STORAGE_IO', `relay: unexpected HTTP ${status} on ${route}`, {
       cause: new ClientError('NETWORK', `${route}: unexpected HTTP ${status} from the relay`),
     });
   }
-  const cause = serverRejected(
-    route,
-    new ApiError(code, undefined, details === undefined ? {} : { details }),
-  );
+  const code = apiError.code;
+  const cause = serverRejected(route, apiError);
   if (code === 'BACKUP_NOT_FOUND') {
     return new BackupError('STORAGE_NOT_FOUND', 'no backup object of this name on the relay', {
       cause,

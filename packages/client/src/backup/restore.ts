@@ -74,7 +74,7 @@ import { NS } from '../state/namespaces.js';
 import { listBackups, type BackupProgress } from './backup-manager.js';
 import { RecordImporter, SETTING, type StagedWrite } from './backup-records.js';
 import { RelayBackupStorage } from './relay-storage.js';
-import { lockedVaultCredential, withoutVaultCredential } from '../vault/relay-credential.js';
+import { lockedVaultCredential, registrationLockedError } from '../vault/relay-credential.js';
 import { fetchOf, relayVault } from './relay-vault.js';
 import { EMPTY_CONFIG, saveBackupKey, saveConfig, type BackupConfig } from './backup-state.js';
 
@@ -235,14 +235,9 @@ async function registerNumber(
         token = registrationLockToken(masterKey);
         continue;
       }
-      throw new ClientError(
-        'REGISTRATION_LOCKED',
+      throw registrationLockedError(
+        err,
         'the number has a registration lock the backup cannot open: the PIN is needed',
-        {
-          cause: err,
-          ...(err.apiCode === undefined ? {} : { apiCode: err.apiCode }),
-          ...(err.details === undefined ? {} : { details: withoutVaultCredential(err.details) }),
-        },
       );
     }
   }

@@ -109,6 +109,19 @@ export class HttpApi {
 }
 
 function errorFrom(name: string, status: number, text: string): ClientError {
+  const apiError = apiErrorFromBody(text);
+  if (apiError === undefined) {
+    return new ClientError('NETWORK', `${name}: unexpected HTTP ${status} from the relay`);
+  }
+  return serverRejected(name, apiError);
+}
+
+/**
+ * The registry error in an error response's body (`{ error: { code, details } }`, the shape of
+ * packages/api errors.ts), or `undefined` when the body is not JSON or names no registry code.
+ * Shared by every client of a Sotto server: the relay's HTTP API, its backup store, the key vault.
+ */
+export function apiErrorFromBody(text: string): ApiError | undefined {
   let code: unknown;
   let details: ApiErrorDetails | undefined;
   try {
@@ -117,15 +130,10 @@ function errorFrom(name: string, status: number, text: string): ClientError {
     const d = body.error?.details;
     if (d !== null && typeof d === 'object' && !Array.isArray(d)) details = d as ApiErrorDetails;
   } catch {
-    code = undefined;
+    return undefined;
   }
-  if (!isApiErrorCode(code)) {
-    return new ClientError('NETWORK', `${name}: unexpected HTTP ${status} from the relay`);
-  }
-  return serverRejected(
-    name,
-    new ApiError(code, undefined, details === undefined ? {} : { details }),
-  );
+  if (!isApiErrorCode(code)) return undefined;
+  return new ApiError(code, undefined, details === undefined ? {} : { details });
 }
 
 /** A `SERVER_REJECTED` ClientError for a relay error (HTTP body or WebSocket ERROR frame). */

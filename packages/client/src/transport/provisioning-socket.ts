@@ -39,21 +39,24 @@ export function openProvisioningSocket(url: string, factory: WebSocketFactory): 
 
   let done = false;
   let socket: WebSocketLike | null = null;
+  /** Detaches the handlers and closes the socket (once the envelope came, or on failure). */
+  const closeSocket = (): void => {
+    const s = socket;
+    socket = null;
+    if (s === null) return;
+    s.onopen = s.onmessage = s.onerror = s.onclose = null;
+    try {
+      s.close(1000, 'done');
+    } catch {
+      // already closed
+    }
+  };
   const fail = (err: Error): void => {
     if (done) return;
     done = true;
     rejectAddress(err);
     rejectEnvelope(err);
-    const s = socket;
-    socket = null;
-    if (s !== null) {
-      s.onopen = s.onmessage = s.onerror = s.onclose = null;
-      try {
-        s.close(1000, 'done');
-      } catch {
-        // already closed
-      }
-    }
+    closeSocket();
   };
 
   try {
@@ -83,16 +86,7 @@ export function openProvisioningSocket(url: string, factory: WebSocketFactory): 
     resolveEnvelope(copy);
     rejectAddress(new ClientError('LINK_FAILED', 'the relay sent no address'));
     done = true;
-    const s = socket;
-    socket = null;
-    if (s !== null) {
-      s.onopen = s.onmessage = s.onerror = s.onclose = null;
-      try {
-        s.close(1000, 'done');
-      } catch {
-        // already closed
-      }
-    }
+    closeSocket();
   };
   socket.onerror = () => {
     // `onclose` follows and decides.

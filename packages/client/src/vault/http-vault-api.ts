@@ -14,13 +14,10 @@
  * refused credential, the network) is a `ClientError`. Nothing secret enters an error message.
  */
 import {
-  ApiError,
   formatVaultAuthorization,
-  isApiErrorCode,
   toBase64,
   fromBase64,
   vaultRoutes,
-  type ApiErrorDetails,
   type VaultCredential,
   type VaultRequestBody,
   type VaultResponseBody,
@@ -41,7 +38,7 @@ import {
 } from '@sotto/backup';
 import { ClientError } from '../errors.js';
 import { VAULT_CREDENTIAL_REUSE_MS } from '../limits.js';
-import { serverRejected, type FetchLike } from '../transport/http-api.js';
+import { apiErrorFromBody, serverRejected, type FetchLike } from '../transport/http-api.js';
 
 export interface HttpVaultApiOptions {
   /** The vault's base URL: the relay's (`https://chat.example.org`) unless it runs apart. */
@@ -232,20 +229,11 @@ export class HttpVaultApi implements VaultApi {
   }
 
   #errorFrom(name: string, status: number, text: string): Error {
-    let code: unknown;
-    let details: ApiErrorDetails | undefined;
-    try {
-      const body = JSON.parse(text) as { error?: { code?: unknown; details?: unknown } };
-      code = body.error?.code;
-      const d = body.error?.details;
-      if (d !== null && typeof d === 'object' && !Array.isArray(d)) details = d as ApiErrorDetails;
-    } catch {
-      code = undefined;
-    }
-    if (!isApiErrorCode(code)) {
+    const apiError = apiErrorFromBody(text);
+    if (apiError === undefined) {
       return new ClientError('NETWORK', `${name}: unexpected HTTP ${status} from the vault`);
     }
-    const apiError = new ApiError(code, undefined, details === undefined ? {} : { details });
+    const { code, details } = apiError;
     const rejected = serverRejected(name, apiError);
     if (!Object.prototype.hasOwnProperty.call(TO_BACKUP_CODE, code)) return rejected;
     const backupCode = TO_BACKUP_CODE[code as keyof typeof TO_BACKUP_CODE];

@@ -72,3 +72,15 @@ export function withoutVaultCredential<T>(details: T): T {
   const { vaultCredential: _secret, ...rest } = details as Record<string, unknown>;
   return rest as T;
 }
+
+/**
+ * The REGISTRATION_LOCKED error handed to the app when the relay's lock could not be opened: the
+ * relay's code and details, without the vault credential.
+ */
+export function registrationLockedError(err: ClientError, message: string): ClientError {
+  return new ClientError('REGISTRATION_LOCKED', message, {
+    cause: err,
+    ...(err.apiCode === undefined ? {} : { apiCode: err.apiCode }),
+    ...(err.details === undefined ? {} : { details: withoutVaultCredential(err.details) }),
+  });
+}

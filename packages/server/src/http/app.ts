@@ -139,7 +139,6 @@ export interface SottoServer {
   readonly messages: MessageService;
   /** Open device sockets. */
   readonly connections: ReadonlySet<DeviceConnection>;
-  /** Runs the sweeper once now. */
   /** One sweep now; `orphanBlobs` counts blobs deleted because no row pointed at them. */
   sweep(): Promise<SweepResult & { readonly orphanBlobs: number }>;
   /**
