@@ -31,7 +31,7 @@ import {
 } from '../src/kyber1024.js';
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/specs/signal-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test-vectors/signal-vectors.json', import.meta.url), 'utf8'),
 ) as { bob: Record<string, string>; pqxdh: Record<string, string> };
 
 const kemVectors = JSON.parse(

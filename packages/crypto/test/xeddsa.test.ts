@@ -23,7 +23,7 @@ interface Vectors {
   bob: Record<string, string>;
 }
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/specs/signal-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test-vectors/signal-vectors.json', import.meta.url), 'utf8'),
 ) as Vectors;
 const bob = (name: string) => fromHex(vectors.bob[name]!);
 

@@ -69,7 +69,7 @@ interface Vectors {
 }
 
 const V = JSON.parse(
-  readFileSync(new URL('../../../../shared/specs/signal-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test-vectors/signal-vectors.json', import.meta.url), 'utf8'),
 ) as Vectors;
 const hex = (key: string, from: Record<string, string | number>): Uint8Array =>
   fromHex(from[key] as string);
