@@ -229,7 +229,7 @@ describe('linked devices through a real relay', () => {
     const expiring = await laptop.beginLink({ timeoutMs: 200 });
     await expect(expiring.done).rejects.toMatchObject({ code: 'TIMEOUT' });
     const cancelled = await laptop.beginLink();
-    cancelled.cancel();
+    await cancelled.cancel();
     await expect(cancelled.done).rejects.toMatchObject({ code: 'CLOSED' });
     // A cancelled link's URI finds nobody waiting.
     await expect(phone.client.approveLink(cancelled.uri)).rejects.toMatchObject({

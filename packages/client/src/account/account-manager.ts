@@ -100,8 +100,11 @@ export interface PendingLink {
   readonly uri: string;
   /** Resolves with the account once linked (keys uploaded); rejects on expiry or failure. */
   readonly done: Promise<AccountInfo>;
-  /** Gives up: `done` rejects with `CLOSED`. */
-  cancel(): void;
+  /**
+   * Gives up: `done` rejects with `CLOSED`. Resolves once the relay has seen the socket close, so
+   * a primary approving the URI afterwards hears PROVISIONING_ADDRESS_NOT_FOUND.
+   */
+  cancel(): Promise<void>;
 }
 
 /** Signal's lock token: HMAC-SHA256(masterKey, "Registration Lock"). */
@@ -370,7 +373,9 @@ export class AccountManager<R> {
     this.#linking = socket;
     const timer = setTimeout(
       () =>
-        socket.close(new ClientError('TIMEOUT', 'the primary did not approve the link in time')),
+        void socket.close(
+          new ClientError('TIMEOUT', 'the primary did not approve the link in time'),
+        ),
       timeoutMs,
     );
     let address: string;
@@ -404,7 +409,7 @@ export class AccountManager<R> {
 
   /** Stops a link in progress (on `close`). */
   cancelLink(): void {
-    this.#linking?.close(new ClientError('CLOSED', 'the client was closed'));
+    void this.#linking?.close(new ClientError('CLOSED', 'the client was closed'));
   }
 
   /** The new device's side after the envelope opened: redeem the code, store, upload keys. */

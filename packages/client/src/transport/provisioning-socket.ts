@@ -17,8 +17,12 @@ export interface ProvisioningSocket {
   readonly address: Promise<string>;
   /** The ProvisionEnvelope the primary sent (rejects on close, expiry or `close()`). */
   readonly envelope: Promise<Uint8Array>;
-  close(reason?: ClientError): void;
+  /** Ends the link attempt; resolves once the socket is closed (at most PROVISIONING_CLOSE_WAIT_MS). */
+  close(reason?: ClientError): Promise<void>;
 }
+
+/** How long `close()` waits for the relay to end the closing handshake. */
+export const PROVISIONING_CLOSE_WAIT_MS = 2_000;
 
 export function openProvisioningSocket(url: string, factory: WebSocketFactory): ProvisioningSocket {
   let resolveAddress!: (address: string) => void;
@@ -39,31 +43,45 @@ export function openProvisioningSocket(url: string, factory: WebSocketFactory): 
 
   let done = false;
   let socket: WebSocketLike | null = null;
-  /** Detaches the handlers and closes the socket (once the envelope came, or on failure). */
-  const closeSocket = (): void => {
+  let closed: Promise<void> = Promise.resolve();
+  /**
+   * Detaches the handlers and closes the socket (once the envelope came, or on failure). Resolves
+   * when the closing handshake is over — the relay has then seen the close and gives the address
+   * to nobody — or after PROVISIONING_CLOSE_WAIT_MS.
+   */
+  const closeSocket = (): Promise<void> => {
     const s = socket;
     socket = null;
-    if (s === null) return;
-    s.onopen = s.onmessage = s.onerror = s.onclose = null;
-    try {
-      s.close(1000, 'done');
-    } catch {
-      // already closed
-    }
+    if (s === null) return closed;
+    closed = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, PROVISIONING_CLOSE_WAIT_MS);
+      s.onopen = s.onmessage = s.onerror = null;
+      s.onclose = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      try {
+        s.close(1000, 'done');
+      } catch {
+        clearTimeout(timer);
+        resolve(); // already closed
+      }
+    });
+    return closed;
   };
   const fail = (err: Error): void => {
     if (done) return;
     done = true;
     rejectAddress(err);
     rejectEnvelope(err);
-    closeSocket();
+    void closeSocket();
   };
 
   try {
     socket = factory(url, { headers: {} });
   } catch (cause) {
     fail(new ClientError('NETWORK', 'the relay could not be reached', { cause }));
-    return { address, envelope, close: () => undefined };
+    return { address, envelope, close: () => Promise.resolve() };
   }
   socket.binaryType = 'arraybuffer';
   socket.onmessage = (event) => {
@@ -86,7 +104,7 @@ export function openProvisioningSocket(url: string, factory: WebSocketFactory): 
     resolveEnvelope(copy);
     rejectAddress(new ClientError('LINK_FAILED', 'the relay sent no address'));
     done = true;
-    closeSocket();
+    void closeSocket();
   };
   socket.onerror = () => {
     // `onclose` follows and decides.
@@ -102,6 +120,9 @@ export function openProvisioningSocket(url: string, factory: WebSocketFactory): 
   return {
     address,
     envelope,
-    close: (reason) => fail(reason ?? new ClientError('CLOSED', 'linking was cancelled')),
+    close: (reason) => {
+      fail(reason ?? new ClientError('CLOSED', 'linking was cancelled'));
+      return closed;
+    },
   };
 }

@@ -6,7 +6,7 @@ import type { DeviceEvent, FanOut, Unsubscribe } from '../ports/fan-out.js';
 
 export class MemoryFanOut implements FanOut {
   private readonly listeners = new Map<string, Set<(e: DeviceEvent) => void>>();
-  private readonly provisioning = new Map<string, Set<(envelope: Uint8Array) => void>>();
+  private readonly provisioning = new Map<string, Set<(envelope: Uint8Array) => boolean>>();
 
   publish(accountId: string, deviceId: number, event: DeviceEvent): void {
     const set = this.listeners.get(`${accountId}.${deviceId}`);
@@ -34,11 +34,12 @@ export class MemoryFanOut implements FanOut {
   publishProvisioning(address: string, envelope: Uint8Array): Promise<boolean> {
     const set = this.provisioning.get(address);
     if (set === undefined) return Promise.resolve(false);
-    for (const listener of [...set]) listener(envelope);
-    return Promise.resolve(true);
+    let taken = false;
+    for (const listener of [...set]) taken = listener(envelope) || taken;
+    return Promise.resolve(taken);
   }
 
-  subscribeProvisioning(address: string, listener: (envelope: Uint8Array) => void): Unsubscribe {
+  subscribeProvisioning(address: string, listener: (envelope: Uint8Array) => boolean): Unsubscribe {
     let set = this.provisioning.get(address);
     if (set === undefined) {
       set = new Set();

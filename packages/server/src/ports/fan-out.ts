@@ -25,11 +25,11 @@ export interface FanOut {
   ): Unsubscribe;
   /**
    * Device linking (routes/provisioning.ts): hands a ProvisionEnvelope to the node holding the
-   * provisioning socket at `address`. Resolves true if some node had a socket subscribed there
-   * (Redis: PUBLISH's receiver count), false if none did. Nothing is stored: an envelope for an
-   * address nobody listens on is dropped.
+   * provisioning socket at `address`. Resolves true if a socket there took it (its listener
+   * returned true: open, and not yet used), false otherwise. Nothing is stored: an envelope for an
+   * address nobody listens on, or whose socket is closing, is dropped.
    */
   publishProvisioning(address: string, envelope: Uint8Array): Promise<boolean>;
-  subscribeProvisioning(address: string, listener: (envelope: Uint8Array) => void): Unsubscribe;
+  subscribeProvisioning(address: string, listener: (envelope: Uint8Array) => boolean): Unsubscribe;
   close(): Promise<void>;
 }

@@ -78,13 +78,17 @@ export function provisioningRoutes(
         socket.close(code, reason);
       };
       const unsubscribe = ctx.fanOut.subscribeProvisioning(address, (envelope) => {
-        if (used) return;
+        // A socket whose device already closed it (a cancelled link) takes nothing: the primary
+        // then hears PROVISIONING_ADDRESS_NOT_FOUND rather than waiting for a device that left.
+        if (used || socket.readyState !== socket.OPEN) return false;
         try {
           socket.send(encodeProvisioningFrame({ type: 'provision-envelope', envelope }));
         } catch {
-          // The socket is closing; the primary's request already counted as delivered.
+          finish(CLOSE_PROVISIONED, 'provisioned');
+          return false;
         }
         finish(CLOSE_PROVISIONED, 'provisioned');
+        return true;
       });
       const expiry = setTimeout(() => finish(CLOSE_PROVISIONING_EXPIRED, 'expired'), ttlMs);
       expiry.unref();
