@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatVaultAuthorization, type VaultCredential } from '@sotto/api';
 import { storeVaultSecret, type VaultApi } from '@sotto/backup';
 import { loadConfig, startRelay, startVaultService } from '../src/index.js';
 
@@ -59,6 +60,53 @@ function vaultApiAt(base: string, vaultAuth: string): VaultApi {
   };
 }
 
+/** A fresh full vault credential from the relay for a registered device. */
+async function vaultCredential(
+  relayUrl: string,
+  device: { authorization: string },
+): Promise<VaultCredential> {
+  const res = await fetch(`${relayUrl}/v1/vault/credential`, {
+    headers: { authorization: device.authorization },
+  });
+  return (await res.json()) as VaultCredential;
+}
+
+/** The vault alone (vault-main.ts's wiring) on its own data directory. */
+function startStandaloneVault(dataDir: string, keyFile: string) {
+  return startVaultService(
+    loadConfig(
+      [],
+      { SOTTO_PORT: '0', SOTTO_DATA_DIR: dataDir, SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile },
+      '/',
+    ),
+    { logDestination: silent },
+  );
+}
+
+/** A relay in `external` vault mode, signing credentials with the key in `keyFile`. */
+function startExternalRelay(
+  dataDir: string,
+  keyFile: string,
+  codes: string[],
+  env: Record<string, string> = {},
+) {
+  return startRelay(
+    loadConfig(
+      [],
+      {
+        SOTTO_PORT: '0',
+        SOTTO_DATA_DIR: dataDir,
+        SOTTO_SMS: 'console',
+        SOTTO_VAULT: 'external',
+        SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile,
+        ...env,
+      },
+      '/',
+    ),
+    { logDestination: silent, consoleOut: { write: (l: string) => codes.push(l) } },
+  );
+}
+
 describe('the key vault in the server app', () => {
   let dir: string;
   beforeEach(() => {
@@ -107,15 +155,11 @@ describe('the key vault in the server app', () => {
         'VAULT_CREDENTIAL_INVALID',
       );
       const device = await registerDevice(relay.url, '+14155550123', codes);
-      const credential = (await (
-        await fetch(`${relay.url}/v1/vault/credential`, {
-          headers: { authorization: device.authorization },
-        })
-      ).json()) as { username: string; password: string };
+      const credential = await vaultCredential(relay.url, device);
       expect(credential.username).toBe(device.accountId);
       const status = await fetch(`${relay.url}/v1/vault/records/pin-master-key`, {
         headers: {
-          authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`,
+          authorization: formatVaultAuthorization(credential),
         },
       });
       expect(await status.json()).toEqual({
@@ -144,12 +188,8 @@ describe('the key vault in the server app', () => {
     });
     try {
       const device = await registerDevice(relay.url, '+14155550126', codes);
-      const credential = (await (
-        await fetch(`${relay.url}/v1/vault/credential`, {
-          headers: { authorization: device.authorization },
-        })
-      ).json()) as { username: string; password: string };
-      const vaultAuth = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+      const credential = await vaultCredential(relay.url, device);
+      const vaultAuth = formatVaultAuthorization(credential);
       const api = vaultApiAt(relay.url, vaultAuth);
       await storeVaultSecret(
         api,
@@ -221,44 +261,16 @@ describe('the key vault in the server app', () => {
   it('runs the vault alone, accepting credentials the relay signs with the shared key', async () => {
     const keyFile = join(dir, 'shared-key');
     const codes: string[] = [];
-    const relay = await startRelay(
-      loadConfig(
-        [],
-        {
-          SOTTO_PORT: '0',
-          SOTTO_DATA_DIR: join(dir, 'relay'),
-          SOTTO_SMS: 'console',
-          SOTTO_VAULT: 'external',
-          SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile,
-        },
-        '/',
-      ),
-      { logDestination: silent, consoleOut: { write: (l: string) => codes.push(l) } },
-    );
-    const vault = await startVaultService(
-      loadConfig(
-        [],
-        {
-          SOTTO_PORT: '0',
-          SOTTO_DATA_DIR: join(dir, 'vault'),
-          SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile,
-        },
-        '/',
-      ),
-      { logDestination: silent },
-    );
+    const relay = await startExternalRelay(join(dir, 'relay'), keyFile, codes);
+    const vault = await startStandaloneVault(join(dir, 'vault'), keyFile);
     try {
       expect((await fetch(`${relay.url}/v1/vault/records/backup`)).status).toBe(404);
       expect(await (await fetch(`${vault.url}/v1/health`)).json()).toEqual({ status: 'ok' });
       const device = await registerDevice(relay.url, '+14155550125', codes);
-      const credential = (await (
-        await fetch(`${relay.url}/v1/vault/credential`, {
-          headers: { authorization: device.authorization },
-        })
-      ).json()) as { username: string; password: string };
+      const credential = await vaultCredential(relay.url, device);
       const status = await fetch(`${vault.url}/v1/vault/records/backup`, {
         headers: {
-          authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`,
+          authorization: formatVaultAuthorization(credential),
         },
       });
       expect(status.status).toBe(200);
@@ -272,41 +284,14 @@ describe('the key vault in the server app', () => {
   it('in external mode with vault.url, erases the records at the separate vault on deletion', async () => {
     const keyFile = join(dir, 'shared-key');
     const codes: string[] = [];
-    const vault = await startVaultService(
-      loadConfig(
-        [],
-        {
-          SOTTO_PORT: '0',
-          SOTTO_DATA_DIR: join(dir, 'vault'),
-          SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile,
-        },
-        '/',
-      ),
-      { logDestination: silent },
-    );
-    const relay = await startRelay(
-      loadConfig(
-        [],
-        {
-          SOTTO_PORT: '0',
-          SOTTO_DATA_DIR: join(dir, 'relay'),
-          SOTTO_SMS: 'console',
-          SOTTO_VAULT: 'external',
-          SOTTO_VAULT_CREDENTIAL_KEY_FILE: keyFile,
-          SOTTO_VAULT_URL: vault.url,
-        },
-        '/',
-      ),
-      { logDestination: silent, consoleOut: { write: (l: string) => codes.push(l) } },
-    );
+    const vault = await startStandaloneVault(join(dir, 'vault'), keyFile);
+    const relay = await startExternalRelay(join(dir, 'relay'), keyFile, codes, {
+      SOTTO_VAULT_URL: vault.url,
+    });
     try {
       const device = await registerDevice(relay.url, '+14155550127', codes);
-      const credential = (await (
-        await fetch(`${relay.url}/v1/vault/credential`, {
-          headers: { authorization: device.authorization },
-        })
-      ).json()) as { username: string; password: string };
-      const vaultAuth = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+      const credential = await vaultCredential(relay.url, device);
+      const vaultAuth = formatVaultAuthorization(credential);
       await storeVaultSecret(
         vaultApiAt(vault.url, vaultAuth),
         {
